@@ -1,0 +1,107 @@
+"""SQLite engines for a workspace database, and the check that a file is one.
+
+Every connection gets ``foreign_keys=ON`` (SQLite's default is off), a busy timeout,
+and, when writable, WAL journaling so readers never block the writer. Transactions
+are begun explicitly so that a session really is one SQLite transaction: Python's
+``sqlite3`` would otherwise begin only at the first write, leaving the reads of a
+session outside it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.pool import NullPool
+
+from studio.store.errors import WorkspaceCorruptError
+
+__all__ = ["BUSY_TIMEOUT_MS", "check_database_file", "make_engine"]
+
+BUSY_TIMEOUT_MS = 10_000
+"""How long a connection waits for another one's write lock before giving up."""
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _url(db_path: Path, read_only: bool) -> URL:
+    if not read_only:
+        return URL.create("sqlite", database=str(db_path))
+    # A URI filename is the only way to ask SQLite itself for a read-only handle.
+    return URL.create("sqlite", database=f"file:{quote(str(db_path))}",
+                      query={"mode": "ro", "uri": "true"})
+
+
+def make_engine(db_path: Path, *, read_only: bool = False, foreign_keys: bool = True,
+                pooled: bool = True) -> Engine:
+    """Create an engine for ``db_path`` with the workspace's connection settings.
+
+    Args:
+        db_path: the ``studio.db`` file.
+        read_only: open with SQLite's ``mode=ro``; no journal mode change, no writes.
+        foreign_keys: ``False`` only for migrations, where rebuilding a table must not
+            cascade deletes into the tables that refer to it.
+        pooled: ``False`` gives a ``NullPool`` engine for one-off work.
+
+    Sessions begin with ``BEGIN IMMEDIATE`` on a writable engine, taking the write lock
+    up front: a deferred transaction that reads and then writes can fail with
+    ``SQLITE_BUSY`` without waiting, which is the error users would see.
+    """
+    kwargs: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    engine = create_engine(_url(db_path, read_only), **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see below
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+            if not read_only:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                # NORMAL is durable across application crashes in WAL mode; only a
+                # power cut can lose the last commits, never corrupt the file.
+                cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def check_database_file(db_path: Path, *, read_only: bool) -> None:
+    """Raise :class:`WorkspaceCorruptError` unless ``db_path`` is a healthy SQLite file.
+
+    A missing or empty file passes (it becomes a new database). The file is opened
+    without any change to it: the header is read as bytes first, so a file that is not
+    SQLite at all is never handed to SQLite, then ``PRAGMA quick_check`` runs.
+    """
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return
+    with db_path.open("rb") as f:
+        header = f.read(100)
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise WorkspaceCorruptError(db_path, "not a SQLite database")
+    mode = "ro" if read_only else "rw"
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(db_path))}?mode={mode}", uri=True,
+                               isolation_level=None)
+    except sqlite3.OperationalError:
+        return  # cannot open at all (permissions): reported by the caller's next step
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise WorkspaceCorruptError(db_path, str(exc)) from exc
+    finally:
+        conn.close()
+    problems = [str(r[0]) for r in rows if r[0] != "ok"]
+    if problems:
+        more = f" and {len(problems) - 1} more problems" if len(problems) > 1 else ""
+        raise WorkspaceCorruptError(db_path, f"integrity check: {problems[0]}{more}")

@@ -1,0 +1,158 @@
+"""Repository functions for human and LLM feedback: rollouts, rankings, refinement
+rounds and LLM exchanges.
+
+Like :mod:`studio.store.designs`, every function takes a session and leaves the
+commit to the caller's ``with ws.session()`` block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from studio.store.errors import StoreError
+from studio.store.models import LLMExchange, Ranking, RankingEntry, RefinementRound, Rollout
+
+__all__ = [
+    "add_llm_exchange", "add_refinement_round", "add_rollout", "get_ranking", "get_round",
+    "get_rollout", "list_llm_exchanges", "list_rankings", "list_rollouts", "list_rounds",
+    "save_ranking", "update_round",
+]
+
+
+def add_rollout(session: Session, *, run_id: int | None = None,
+                design_version_id: int | None = None, checkpoint_id: int | None = None,
+                video_path: str | None = None, returns: Mapping[str, float] | None = None,
+                task_score: float | None = None, length: int | None = None,
+                seed: int | None = None) -> Rollout:
+    """Record one episode. ``video_path`` is relative to the workspace (``media_path``)."""
+    rollout = Rollout(run_id=run_id, design_version_id=design_version_id,
+                      checkpoint_id=checkpoint_id, video_path=video_path,
+                      returns=dict(returns) if returns is not None else None,
+                      task_score=task_score, length=length, seed=seed)
+    session.add(rollout)
+    session.flush()
+    return rollout
+
+
+def get_rollout(session: Session, rollout_id: int) -> Rollout | None:
+    """The rollout with this id, or ``None``."""
+    return session.get(Rollout, rollout_id)
+
+
+def list_rollouts(session: Session, run_id: int | None = None) -> Sequence[Rollout]:
+    """All rollouts, or those of one run, oldest first."""
+    query = select(Rollout).order_by(Rollout.id)
+    if run_id is not None:
+        query = query.where(Rollout.run_id == run_id)
+    return session.scalars(query).all()
+
+
+def save_ranking(session: Session, rollout_ids_in_order: Sequence[int], ranked_by: str, *,
+                 round_id: int | None = None, context: str | None = None) -> Ranking:
+    """Save a ranking of rollouts, best first; ``ranking.rollout_ids`` gives them back.
+
+    Raises:
+        ValueError: fewer than two rollouts, or one listed twice.
+        StoreError: a rollout id does not exist.
+    """
+    ids = [int(i) for i in rollout_ids_in_order]
+    if len(ids) < 2:
+        raise ValueError(f"A ranking needs at least two rollouts, got {len(ids)}.")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"Rollouts {ids} are listed more than once; rank each once.")
+    found = set(session.scalars(select(Rollout.id).where(Rollout.id.in_(ids))))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise StoreError(f"Cannot save the ranking: rollouts {missing} do not exist in this "
+                         "workspace (deleted?). Reload the rollouts and rank again.")
+    ranking = Ranking(ranked_by=ranked_by, round_id=round_id, context=context,
+                      entries=[RankingEntry(position=p, rollout_id=i) for p, i in enumerate(ids)])
+    session.add(ranking)
+    session.flush()
+    return ranking
+
+
+def get_ranking(session: Session, ranking_id: int) -> Ranking | None:
+    """The ranking with this id, entries loaded, or ``None``."""
+    return session.get(Ranking, ranking_id, options=[selectinload(Ranking.entries)])
+
+
+def list_rankings(session: Session, round_id: int | None = None) -> Sequence[Ranking]:
+    """All rankings, or those of one refinement round, oldest first, entries loaded."""
+    query = select(Ranking).options(selectinload(Ranking.entries)).order_by(Ranking.id)
+    if round_id is not None:
+        query = query.where(Ranking.round_id == round_id)
+    return session.scalars(query).all()
+
+
+def add_refinement_round(session: Session, index: int, proposer: str, *,
+                         parent_round_id: int | None = None, status: str = "open",
+                         notes: Any = None) -> RefinementRound:
+    """Start a refinement round. ``status`` is free text owned by the refinement loop."""
+    round_ = RefinementRound(index=index, proposer=proposer, parent_round_id=parent_round_id,
+                             status=status, notes=notes)
+    session.add(round_)
+    session.flush()
+    return round_
+
+
+_UNSET: Any = object()
+
+
+def update_round(session: Session, round_id: int, *, status: str | None = None,
+                 best_rollout_id: int | None = _UNSET, worst_rollout_id: int | None = _UNSET,
+                 notes: Any = _UNSET) -> RefinementRound:
+    """Change a round's status, chosen rollouts or notes; arguments not given are kept.
+
+    Raises:
+        StoreError: the round does not exist.
+    """
+    round_ = session.get(RefinementRound, round_id)
+    if round_ is None:
+        raise StoreError(f"Refinement round {round_id} does not exist in this workspace.")
+    if status is not None:
+        round_.status = status
+    if best_rollout_id is not _UNSET:
+        round_.best_rollout_id = best_rollout_id
+    if worst_rollout_id is not _UNSET:
+        round_.worst_rollout_id = worst_rollout_id
+    if notes is not _UNSET:
+        round_.notes = notes
+    session.flush()
+    return round_
+
+
+def get_round(session: Session, round_id: int) -> RefinementRound | None:
+    """The refinement round with this id, or ``None``."""
+    return session.get(RefinementRound, round_id)
+
+
+def list_rounds(session: Session) -> Sequence[RefinementRound]:
+    """All refinement rounds, by index then creation."""
+    return session.scalars(select(RefinementRound)
+                           .order_by(RefinementRound.index, RefinementRound.id)).all()
+
+
+def add_llm_exchange(session: Session, *, provider: str, model: str, prompt: str,
+                     response: str | None = None, parsed_ok: bool = False,
+                     error: str | None = None, latency_s: float | None = None,
+                     round_id: int | None = None) -> LLMExchange:
+    """Record one prompt and the model's answer (or the error instead of one)."""
+    exchange = LLMExchange(provider=provider, model=model, prompt=prompt, response=response,
+                           parsed_ok=parsed_ok, error=error, latency_s=latency_s,
+                           round_id=round_id)
+    session.add(exchange)
+    session.flush()
+    return exchange
+
+
+def list_llm_exchanges(session: Session, round_id: int | None = None) -> Sequence[LLMExchange]:
+    """All LLM exchanges, or those of one round, oldest first."""
+    query = select(LLMExchange).order_by(LLMExchange.id)
+    if round_id is not None:
+        query = query.where(LLMExchange.round_id == round_id)
+    return session.scalars(query).all()

@@ -1,0 +1,132 @@
+"""Bring a workspace database to the schema this code knows, with Alembic run in code.
+
+There is no ``alembic.ini``: :func:`alembic_config` points Alembic at the
+``migrations`` package next to this module, so it works from a wheel as well as from a
+checkout. Developers write a new revision with::
+
+    python -m studio.store.migrate revision "add a column for X"
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, inspect
+
+from studio.store.engine import make_engine
+from studio.store.errors import WorkspaceCorruptError, WorkspaceSchemaError
+
+__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config() -> Config:
+    """An Alembic config built in code, pointing at ``studio/store/migrations``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "studio/store/migrations has no revisions"
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision stamped in the database, or ``None`` for a database Alembic never ran."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _check_known(connection: Connection, db_path: Path) -> str | None:
+    rev = current_revision(connection)
+    if rev is None:
+        tables = set(inspect(connection).get_table_names())
+        if tables:
+            raise WorkspaceSchemaError(
+                f"{db_path} is a SQLite database but not a Reward Studio workspace "
+                f"(it has tables {', '.join(sorted(tables)[:3])}... and no schema version). "
+                "Choose another folder, or move that file away."
+            )
+        return None
+    script = ScriptDirectory.from_config(alembic_config())
+    try:
+        script.get_revision(rev)
+    except CommandError as exc:
+        raise WorkspaceSchemaError(
+            f"The workspace database {db_path} has schema revision {rev!r}, which this "
+            "Reward Studio does not know: it was written by a newer version. Update "
+            "Reward Studio to open it, or choose another workspace."
+        ) from exc
+    return rev
+
+
+def check_schema(connection: Connection, db_path: Path) -> None:
+    """For read-only opening: raise :class:`WorkspaceSchemaError` unless at head."""
+    rev = _check_known(connection, db_path)
+    if rev != head_revision():
+        raise WorkspaceSchemaError(
+            f"The workspace database {db_path} has an older schema ({rev or 'empty'}) "
+            "and cannot be upgraded when opened read-only. Open the workspace once "
+            "in Reward Studio (for writing) to upgrade it, then retry."
+        )
+
+
+def upgrade(db_path: Path, target: str = "head") -> tuple[str | None, str]:
+    """Migrate ``db_path`` to ``target`` in one transaction; return (before, after).
+
+    Foreign keys are off during migration, because SQLite rebuilds a table to alter it
+    and dropping the old table would cascade deletes; ``PRAGMA foreign_key_check``
+    runs afterwards and a violation rolls the whole upgrade back.
+    """
+    engine = make_engine(db_path, foreign_keys=False, pooled=False)
+    try:
+        with engine.begin() as connection:
+            before = _check_known(connection, db_path)
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, target)
+            bad = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if bad:
+                raise WorkspaceCorruptError(
+                    db_path, f"{len(bad)} broken references after upgrading, e.g. {bad[0]}")
+            after = current_revision(connection)
+    finally:
+        engine.dispose()
+    assert after is not None
+    return before, after
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m studio.store.migrate")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    rev = sub.add_parser("revision", help="autogenerate a new revision from the models")
+    rev.add_argument("message")
+    rev.add_argument("--rev-id", help="revision id, e.g. 0003 (default: next number)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "studio.db"
+        upgrade(db)
+        engine = make_engine(db, pooled=False)
+        with engine.begin() as connection:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            rev_id = args.rev_id or f"{int(head_revision()) + 1:04d}"
+            command.revision(cfg, args.message, autogenerate=True, rev_id=rev_id)
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

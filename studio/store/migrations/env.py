@@ -1,0 +1,41 @@
+"""Alembic environment for the workspace database.
+
+The store runs migrations in code (:func:`studio.store.migrate.upgrade`), passing an open
+connection in ``config.attributes["connection"]``; there is no alembic.ini on disk.
+To write a new revision from a checkout::
+
+    python -m studio.store.migrate revision -m "what changed" /path/to/scratch-workspace
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+from studio.store.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    """Run migrations on the connection the store handed over."""
+    connection = config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError(
+            "studio.store migrations need a connection in config.attributes['connection']; "
+            "run them through studio.store.migrate, not the alembic command line."
+        )
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite can alter little in place; batch mode rebuilds tables instead.
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise RuntimeError("studio.store migrations run online only, on an open connection.")
+run_migrations_online()
