@@ -1,0 +1,83 @@
+"""Plugin discovery through Python entry points.
+
+Built-in plugins (``plugins/studio_builtins``) take exactly the path third-party plugins
+take: each entry point of a group names a ``register(registry)`` callable. A plugin that
+fails to import or to register is reported through logging and skipped: the studio still
+starts. :func:`load_group` returns what failed so the UI can show it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+log = logging.getLogger("studio.plugins")
+
+GROUPS = (
+    "reward_studio.envs",
+    "reward_studio.terms",
+    "reward_studio.proposers",
+    "reward_studio.exporters",
+)
+
+# Used when the package metadata is not installed (running from a source checkout).
+_BUILTIN_FALLBACK = {
+    "reward_studio.envs": "studio_builtins.envs:register",
+    "reward_studio.terms": "studio_builtins.terms:register",
+    "reward_studio.proposers": "studio_builtins.proposers:register",
+    "reward_studio.exporters": "studio_builtins.exporters:register",
+}
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that could not be loaded, and why."""
+
+    group: str
+    name: str
+    target: str
+    error: str
+
+
+_loaded: dict[tuple[str, int], list[PluginFailure]] = {}
+
+
+def _resolve(target: str) -> Callable[[Any], None]:
+    module, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj  # type: ignore[no-any-return]
+
+
+def load_group(group: str, registry: Any) -> list[PluginFailure]:
+    """Call every plugin of ``group`` with ``registry``; failures are logged and returned.
+
+    Each registry object is loaded once per group, however often this is called.
+    """
+    key = (group, id(registry))
+    if key in _loaded:
+        return _loaded[key]
+    failures: list[PluginFailure] = []
+    eps = list(entry_points(group=group))
+    targets = [(ep.name, ep.value) for ep in eps]
+    if not any(v == _BUILTIN_FALLBACK.get(group) for _, v in targets) and group in _BUILTIN_FALLBACK:
+        targets.insert(0, ("builtin", _BUILTIN_FALLBACK[group]))
+    for name, target in targets:
+        try:
+            _resolve(target)(registry)
+        except Exception as exc:  # a broken plugin must never stop the studio
+            msg = f"{type(exc).__name__}: {exc}"
+            log.warning("plugin %r (%s) in %s failed and was skipped: %s", name, target, group, msg)
+            failures.append(PluginFailure(group, name, target, msg))
+    _loaded[key] = failures
+    return failures
+
+
+def failures() -> list[PluginFailure]:
+    """Every plugin failure seen so far."""
+    return [f for fs in _loaded.values() for f in fs]
