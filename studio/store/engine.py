@@ -9,6 +9,7 @@ session outside it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from studio.store.errors import WorkspaceCorruptError
 
-__all__ = ["BUSY_TIMEOUT_MS", "check_database_file", "make_engine"]
+__all__ = ["BUSY_TIMEOUT_MS", "check_database_file", "make_engine", "needs_immutable"]
 
 BUSY_TIMEOUT_MS = 10_000
 """How long a connection waits for another one's write lock before giving up."""
@@ -28,16 +29,29 @@ BUSY_TIMEOUT_MS = 10_000
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def _url(db_path: Path, read_only: bool) -> URL:
+def _url(db_path: Path, read_only: bool, immutable: bool) -> URL:
     if not read_only:
         return URL.create("sqlite", database=str(db_path))
     # A URI filename is the only way to ask SQLite itself for a read-only handle.
-    return URL.create("sqlite", database=f"file:{quote(str(db_path))}",
-                      query={"mode": "ro", "uri": "true"})
+    query = {"mode": "ro", "uri": "true"}
+    if immutable:
+        query["immutable"] = "1"
+    return URL.create("sqlite", database=f"file:{quote(str(db_path))}", query=query)
+
+
+def needs_immutable(db_path: Path) -> bool:
+    """Whether a read-only open must use SQLite's ``immutable=1``.
+
+    A WAL database needs its ``-shm`` file, which SQLite cannot create in a read-only
+    folder; without a ``-wal`` file there is nothing that file would coordinate, so the
+    database can be read as immutable.
+    """
+    folder = db_path.parent
+    return not os.access(folder, os.W_OK) and not db_path.with_name(db_path.name + "-wal").exists()
 
 
 def make_engine(db_path: Path, *, read_only: bool = False, foreign_keys: bool = True,
-                pooled: bool = True) -> Engine:
+                pooled: bool = True, immutable: bool = False) -> Engine:
     """Create an engine for ``db_path`` with the workspace's connection settings.
 
     Args:
@@ -46,13 +60,15 @@ def make_engine(db_path: Path, *, read_only: bool = False, foreign_keys: bool = 
         foreign_keys: ``False`` only for migrations, where rebuilding a table must not
             cascade deletes into the tables that refer to it.
         pooled: ``False`` gives a ``NullPool`` engine for one-off work.
+        immutable: with ``read_only``, open with ``immutable=1`` (see
+            :func:`needs_immutable`).
 
     Sessions begin with ``BEGIN IMMEDIATE`` on a writable engine, taking the write lock
     up front: a deferred transaction that reads and then writes can fail with
     ``SQLITE_BUSY`` without waiting, which is the error users would see.
     """
     kwargs: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
-    engine = create_engine(_url(db_path, read_only), **kwargs)
+    engine = create_engine(_url(db_path, read_only, immutable), **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
@@ -76,7 +92,7 @@ def make_engine(db_path: Path, *, read_only: bool = False, foreign_keys: bool = 
     return engine
 
 
-def check_database_file(db_path: Path, *, read_only: bool) -> None:
+def check_database_file(db_path: Path, *, read_only: bool, immutable: bool = False) -> None:
     """Raise :class:`WorkspaceCorruptError` unless ``db_path`` is a healthy SQLite file.
 
     A missing or empty file passes (it becomes a new database). The file is opened
@@ -89,14 +105,17 @@ def check_database_file(db_path: Path, *, read_only: bool) -> None:
         header = f.read(100)
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
         raise WorkspaceCorruptError(db_path, "not a SQLite database")
-    mode = "ro" if read_only else "rw"
+    uri = f"file:{quote(str(db_path))}?mode={'ro' if read_only else 'rw'}"
+    if read_only and immutable:
+        uri += "&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{quote(str(db_path))}?mode={mode}", uri=True,
-                               isolation_level=None)
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.OperationalError:
         return  # cannot open at all (permissions): reported by the caller's next step
     try:
         rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.OperationalError:
+        return  # locked or unopenable, not damaged: the caller's next step says which
     except sqlite3.DatabaseError as exc:
         raise WorkspaceCorruptError(db_path, str(exc)) from exc
     finally:

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from studio.store.engine import check_database_file, make_engine
+from studio.store.engine import check_database_file, make_engine, needs_immutable
 from studio.store.errors import WorkspaceCorruptError, WorkspaceError
 from studio.store.files import relative_media_path
 from studio.store.lock import WorkspaceLock, read_only_error
@@ -129,8 +129,9 @@ class Workspace:
         if not db_path.is_file():
             raise WorkspaceError(f"There is no workspace database at {db_path}: check the "
                                  "path, or open the folder for writing to create one.")
-        check_database_file(db_path, read_only=True)
-        engine = make_engine(db_path, read_only=True)
+        immutable = needs_immutable(db_path)
+        check_database_file(db_path, read_only=True, immutable=immutable)
+        engine = make_engine(db_path, read_only=True, immutable=immutable)
         try:
             with engine.connect() as connection:
                 check_schema(connection, db_path)
