@@ -1,0 +1,161 @@
+"""H.264 video files of rollouts: writing (atomically) and reading back for thumbnails.
+
+Files are MP4/H.264 in ``yuv420p``, which every player and browser shows; that pixel
+format needs an even width and height, so an odd-sized frame is padded by repeating
+its last row or column. A file appears under its final name only once it is complete:
+frames go to a temporary file in the same folder, renamed on success.
+
+>>> import numpy as np, tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.mp4"
+>>> record_frames(path, (np.full((48, 64, 3), 20 * i, np.uint8) for i in range(10)), fps=10)
+10
+>>> read_video_frames(path).shape
+(10, 48, 64, 3)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Generator, Iterable
+from pathlib import Path
+from typing import Any
+
+import imageio_ffmpeg
+import numpy as np
+
+
+class VideoError(OSError):
+    """A video file that is missing, truncated or unreadable; the message names the path."""
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    if h % 2 or w % 2:
+        frame = np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    return frame
+
+
+class VideoWriter:
+    """Write RGB frames to an MP4 file; use it as a context manager.
+
+    Args:
+        path: the final file; it appears only when the writer closes without error.
+        fps: frames per second.
+        crf: H.264 constant rate factor (lower is better and bigger; 23 is x264's default).
+
+    Every frame must be ``uint8`` [H, W, 3] of the size of the first one.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fps: float = 30, crf: int = 23) -> None:
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, not {fps}")
+        self.path = Path(path)
+        self.fps = float(fps)
+        self.crf = int(crf)
+        self.frames = 0
+        self._tmp = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
+        self._gen: Generator[Any, Any, Any] | None = None
+        self._shape: tuple[int, ...] | None = None
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def add(self, frame: np.ndarray) -> None:
+        """Append one frame, ``uint8`` [H, W, 3]."""
+        frame = np.asarray(frame)
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(
+                f"a video frame must be uint8 [H, W, 3], not {frame.dtype} {frame.shape}"
+            )
+        if self._shape is None:
+            self._shape = frame.shape
+            self._start(_even(frame).shape)
+        elif frame.shape != self._shape:
+            raise ValueError(
+                f"frame {self.frames} of {self.path} is {frame.shape}, the first was {self._shape}"
+            )
+        assert self._gen is not None
+        self._gen.send(np.ascontiguousarray(_even(frame)))
+        self.frames += 1
+
+    def _start(self, shape: tuple[int, ...]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._gen = imageio_ffmpeg.write_frames(
+            str(self._tmp),
+            (shape[1], shape[0]),
+            fps=self.fps,
+            codec="libx264",
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p",
+            quality=None,
+            macro_block_size=2,
+            ffmpeg_log_level="error",
+            output_params=["-crf", str(self.crf), "-preset", "veryfast"],
+        )
+        self._gen.send(None)  # starts ffmpeg
+
+    def close(self) -> None:
+        """Finish the file and move it to its final name (no frame: no file)."""
+        gen, self._gen = self._gen, None
+        if gen is None:
+            return
+        try:
+            gen.close()
+        except Exception:
+            self._tmp.unlink(missing_ok=True)
+            raise
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Stop writing and delete what was written."""
+        gen, self._gen = self._gen, None
+        if gen is not None:
+            with contextlib.suppress(Exception):  # the file is discarded anyway
+                gen.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def record_frames(
+    path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float = 30
+) -> int:
+    """Write ``frames`` (each ``uint8`` [H, W, 3]) to the MP4 file ``path``; return the count."""
+    with VideoWriter(path, fps=fps) as writer:
+        for frame in frames:
+            writer.add(frame)
+    return writer.frames
+
+
+def read_video_frames(path: str | os.PathLike[str], max_frames: int | None = None) -> np.ndarray:
+    """The frames of a video file as ``uint8`` [N, H, W, 3], at most ``max_frames`` of them.
+
+    Raises:
+        VideoError: the file is missing, truncated or not a video.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise VideoError(f"video file not found: {path}")
+    frames: list[np.ndarray] = []
+    try:
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        width, height = meta["size"]
+        for raw in reader:
+            frames.append(np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3))
+            if max_frames is not None and len(frames) >= max_frames:
+                break
+        reader.close()
+    except (OSError, RuntimeError, StopIteration, ValueError, KeyError) as err:
+        raise VideoError(
+            f"cannot read video file {path} (truncated or not a video): {err}"
+        ) from err
+    if not frames:
+        raise VideoError(f"video file {path} holds no frame (truncated or empty)")
+    return np.stack(frames)
