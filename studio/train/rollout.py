@@ -1,0 +1,175 @@
+"""The design's reward over a rollout, and per-episode statistics of its terms.
+
+:class:`DesignReward` buffers each step's transition features (numpy, on the host, where
+the simulator produced them) and evaluates the compiled design once per rollout on all
+``num_steps * num_envs`` transitions: one batched call instead of one per step, and the
+NaN check with the culprit term's name comes for free. Designs with ``condition`` events
+carry state from step to step, so those are evaluated step by step instead.
+
+:class:`EpisodeStats` sums the design's reward and each component per episode and reports
+``charts/episodic_return``, ``charts/task_score`` and ``Episode_Reward/<term>``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+import torch
+
+from studio.core.compile import EventState, compile_design
+from studio.core.design import Design
+
+
+class DesignReward:
+    """A compiled design plus the feature buffers of the current rollout."""
+
+    def __init__(
+        self,
+        design: Design,
+        version: str,
+        catalog: Collection[str] | None,
+        device: torch.device,
+    ) -> None:
+        self.design = design
+        self.version = version
+        self.device = device
+        self.compiled = compile_design(design, features=catalog, device=device, dtype=torch.float32)
+        self.feature_names = sorted(self.compiled.required_features)
+        """Features the env must compute for this design."""
+        self.component_names = self.compiled.component_names
+        self.stateful = bool(self.compiled.initial_state(1))
+        self.state: EventState | None = None
+        self.features = np.zeros((0, 0, 0))
+        self.prev = np.zeros((0, 0, 0))
+
+    def begin(self, num_steps: int, num_envs: int) -> None:
+        """Make room for a rollout of ``num_steps`` x ``num_envs`` transitions."""
+        shape = (num_steps, num_envs, len(self.feature_names))
+        if self.features.shape != shape:
+            self.features = np.zeros(shape)
+            self.prev = np.zeros(shape) if self.compiled.needs_previous else self.prev
+        if self.stateful and self.state is None:
+            self.state = self.compiled.initial_state(num_envs)
+
+    def record(self, t: int, result: Any) -> None:
+        """Copy the features of step ``t`` out of a ``StepResult``."""
+        for j, name in enumerate(self.feature_names):
+            self.features[t, :, j] = result.features[name]
+        if self.compiled.needs_previous:
+            for j, name in enumerate(self.feature_names):
+                self.prev[t, :, j] = result.prev_features[name]
+
+    def _batch(self, arr: np.ndarray, rows: slice | int) -> dict[str, torch.Tensor]:
+        block = torch.as_tensor(arr[rows], device=self.device)
+        block = block.reshape(-1, len(self.feature_names))
+        return {name: block[:, j] for j, name in enumerate(self.feature_names)}
+
+    def evaluate(
+        self, step: int, terminated: torch.Tensor, truncated: torch.Tensor
+    ) -> tuple[torch.Tensor, np.ndarray]:
+        """(reward [T, E] on the device, components [T, E, C] on the host) of the rollout.
+
+        Raises ``RewardNaNError`` naming the term when any value is NaN or inf.
+        """
+        num_steps, num_envs = terminated.shape
+        prev = self.compiled.needs_previous
+        if not self.stateful:
+            out = self.compiled(
+                self._batch(self.features, slice(None)),
+                prev_features=self._batch(self.prev, slice(None)) if prev else None,
+                step=step,
+                terminated=terminated.reshape(-1),
+                truncated=truncated.reshape(-1),
+            )
+            total = out.total.reshape(num_steps, num_envs)
+            comps = [out.components[n].reshape(num_steps, num_envs) for n in self.component_names]
+        else:
+            totals, per_step = [], []
+            for t in range(num_steps):
+                out = self.compiled(
+                    self._batch(self.features, t),
+                    prev_features=self._batch(self.prev, t) if prev else None,
+                    step=step,
+                    terminated=terminated[t],
+                    truncated=truncated[t],
+                    state=self.state,
+                )
+                self.state = out.state
+                totals.append(out.total)
+                per_step.append(torch.stack([out.components[n] for n in self.component_names], -1))
+            total = torch.stack(totals)
+            comps = list(torch.stack(per_step).unbind(-1))
+        stacked = torch.stack(comps, -1) if comps else torch.zeros((num_steps, num_envs, 0))
+        return total, stacked.cpu().numpy()
+
+
+class EpisodeStats:
+    """Per-episode sums of the design reward, its components and the task score."""
+
+    def __init__(self, num_envs: int, window: int = 10) -> None:
+        self.num_envs = num_envs
+        self.design_acc = np.zeros(num_envs)
+        self.term_acc = np.zeros((num_envs, 0))
+        self.names: list[str] = []
+        self.recent_returns: deque[float] = deque(maxlen=window)
+        self.recent_scores: deque[float] = deque(maxlen=window)
+        self._returns: list[float] = []
+        self._scores: list[float] = []
+        self._terms: list[np.ndarray] = []
+
+    def reset_terms(self) -> None:
+        """Forget the partial sums (the design changed: its terms and scale did too)."""
+        self.design_acc[:] = 0.0
+        self.term_acc = np.zeros((self.num_envs, 0))
+        self.names = []
+
+    def add(
+        self,
+        rewards: np.ndarray,
+        components: np.ndarray,
+        dones: np.ndarray,
+        task_returns: list[float],
+        names: list[str],
+    ) -> None:
+        """Fold in one rollout: rewards [T, E], components [T, E, C], dones [T, E]."""
+        if names != self.names:
+            self.names = list(names)
+            self.term_acc = np.zeros((self.num_envs, len(names)))
+        new: list[float] = []
+        for t in range(rewards.shape[0]):
+            self.design_acc += rewards[t]
+            self.term_acc += components[t]
+            ended = np.flatnonzero(dones[t])
+            if ended.size:
+                new += self.design_acc[ended].tolist()
+                self._terms.append(self.term_acc[ended].copy())
+                self.design_acc[ended] = 0.0
+                self.term_acc[ended] = 0.0
+        self._returns += new
+        self.recent_returns.extend(new)
+        self._scores += task_returns
+        self.recent_scores.extend(task_returns)
+
+    def pop_metrics(self) -> dict[str, float]:
+        """Means over the episodes that ended since the last call (nothing if none did)."""
+        out: dict[str, float] = {}
+        if self._returns:
+            out["charts/episodic_return"] = float(np.mean(self._returns))
+            terms = np.concatenate(self._terms)
+            for j, name in enumerate(self.names):
+                out[f"Episode_Reward/{name}"] = float(terms[:, j].mean())
+        if self._scores:
+            out["charts/task_score"] = float(np.mean(self._scores))
+        self._returns, self._scores, self._terms = [], [], []
+        return out
+
+    def mean_return(self) -> float:
+        """Mean design return of the last ``window`` episodes (NaN before any)."""
+        return float(np.mean(self.recent_returns)) if self.recent_returns else float("nan")
+
+    def mean_score(self) -> float:
+        """Mean task score of the last ``window`` episodes (NaN before any)."""
+        return float(np.mean(self.recent_scores)) if self.recent_scores else float("nan")
