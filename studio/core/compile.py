@@ -81,10 +81,9 @@ class CompiledDesign:
         self.dtype = dtype
         self._exprs: dict[str, Expression] = {}
         names: set[str] = set()
-        for _, node in design.walk():
-            if isinstance(node, Term) and node.enabled:
-                self._exprs[node.name] = parse(node.source, features)
-                names |= self._exprs[node.name].names
+        for term in _enabled_terms(design.root):
+            self._exprs[term.name] = parse(term.source, features)
+            names |= self._exprs[term.name].names
         self._events: list[tuple[EventTerm, Expression | None]] = []
         for ev in design.events:
             if ev.enabled:
@@ -295,6 +294,15 @@ def _check_finite(
             kind = "NaN" if bool(torch.isnan(v[idx])) else "inf"
             raise RewardNaNError(name, int(bad.sum()), idx, kind)
     raise RewardNaNError("(total)", int((~torch.isfinite(total)).sum()), 0, "NaN")
+
+
+def _enabled_terms(node: Term | Group) -> list[Term]:
+    """Terms that take part: enabled, and not inside a disabled group."""
+    if not node.enabled:
+        return []
+    if isinstance(node, Term):
+        return [node]
+    return [t for child in node.children for t in _enabled_terms(child)]
 
 
 def _all_params(design: Design) -> list[Param | str]:
