@@ -4,7 +4,7 @@ The store runs migrations in code (:func:`studio.store.migrate.upgrade`), passin
 connection in ``config.attributes["connection"]``; there is no alembic.ini on disk.
 To write a new revision from a checkout::
 
-    python -m studio.store.migrate revision -m "what changed" /path/to/scratch-workspace
+    python -m studio.store.migrate revision "what changed"
 """
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ from alembic import context
 
 from studio.store.models import Base
 
-config = context.config
-target_metadata = Base.metadata
-
 
 def run_migrations_online() -> None:
     """Run migrations on the connection the store handed over."""
-    connection = config.attributes.get("connection")
+    connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError(
             "studio.store migrations need a connection in config.attributes['connection']; "
@@ -27,7 +24,7 @@ def run_migrations_online() -> None:
         )
     context.configure(
         connection=connection,
-        target_metadata=target_metadata,
+        target_metadata=Base.metadata,
         # SQLite can alter little in place; batch mode rebuilds tables instead.
         render_as_batch=True,
         compare_type=True,
@@ -36,6 +33,9 @@ def run_migrations_online() -> None:
         context.run_migrations()
 
 
-if context.is_offline_mode():
-    raise RuntimeError("studio.store migrations run online only, on an open connection.")
-run_migrations_online()
+# Alembic's context exists only while Alembic runs this file; importing it otherwise
+# (doctest collection, coverage) must do nothing.
+if hasattr(context, "config"):
+    if context.is_offline_mode():
+        raise RuntimeError("studio.store migrations run online only, on an open connection.")
+    run_migrations_online()
