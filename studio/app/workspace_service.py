@@ -1,0 +1,235 @@
+"""The workspace as the editor sees it: designs and their versions, runs, feedback, settings.
+
+Qt-free. The UI opens a workspace through :meth:`WorkspaceService.open`, saves and loads
+:class:`~studio.core.design.Design` objects as immutable versions, reads a summary of
+everything stored (:meth:`WorkspaceService.overview`) as plain dataclasses (no ORM
+objects escape), and keeps its own state (last version, window layout) in the
+workspace's settings so that reopening a workspace returns to where the user left it.
+
+>>> import tempfile
+>>> from studio.core.design import Design, Group, Term
+>>> svc = WorkspaceService.open(tempfile.mkdtemp())
+>>> v = svc.save(Design("run", "HalfCheetah-v5", Group("reward", [Term("fwd", "x_velocity")])), "first")
+>>> svc.load(v.id)[0].root.children[0].name, svc.last_version_id() == v.id
+('fwd', True)
+>>> svc.close()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from studio.core.design import Design
+from studio.store import Workspace, repo
+
+__all__ = [
+    "DesignEntry", "Overview", "RankingInfo", "RolloutInfo", "RunInfo", "VersionInfo",
+    "WorkspaceService",
+]
+
+LAST_VERSION_KEY = "ui.last_version_id"
+LAYOUT_KEY = "ui.layout"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One saved version of a design."""
+
+    id: int
+    design_id: int
+    design_name: str
+    task: str
+    number: int
+    message: str
+    created_at: datetime | None
+    parent_id: int | None
+
+    @property
+    def label(self) -> str:
+        """``name v3``."""
+        return f"{self.design_name} v{self.number}"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A training run of a version."""
+
+    id: int
+    version_id: int
+    status: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RolloutInfo:
+    """A recorded episode."""
+
+    id: int
+    run_id: int | None
+    version_id: int | None
+    task_score: float | None
+    length: int | None
+
+
+@dataclass(frozen=True)
+class RankingInfo:
+    """A user's ordering of rollouts, best first."""
+
+    id: int
+    ranked_by: str
+    rollout_ids: tuple[int, ...]
+    created_at: datetime | None
+
+
+@dataclass
+class DesignEntry:
+    """A design with its versions (oldest first) and each version's runs."""
+
+    id: int
+    name: str
+    task: str
+    versions: list[VersionInfo] = field(default_factory=list)
+    runs: dict[int, list[RunInfo]] = field(default_factory=dict)
+
+
+@dataclass
+class Overview:
+    """Everything the workspace browser lists."""
+
+    designs: list[DesignEntry] = field(default_factory=list)
+    rollouts: list[RolloutInfo] = field(default_factory=list)
+    rankings: list[RankingInfo] = field(default_factory=list)
+
+
+def _version_info(v: Any) -> VersionInfo:
+    return VersionInfo(
+        id=v.id, design_id=v.design_id, design_name=v.design.name, task=v.design.task.env_id,
+        number=v.number, message=v.message or "", created_at=v.created_at,
+        parent_id=v.parent_version_id,
+    )
+
+
+class WorkspaceService:
+    """An open workspace, seen through designs and versions.
+
+    Raises the store's errors (``WorkspaceLockedError``, ``WorkspaceCorruptError``,
+    ``WorkspaceError``): their messages are written for the user, show them as they are.
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> WorkspaceService:
+        """Open (creating if needed) the workspace folder ``path``."""
+        return cls(Workspace.open(path))
+
+    @property
+    def root(self) -> Path:
+        """The workspace folder."""
+        return self.workspace.root
+
+    def close(self) -> None:
+        """Release the workspace (safe to call twice)."""
+        self.workspace.close()
+
+    # --- designs -----------------------------------------------------------------------------
+    def save(self, design: Design, message: str = "",
+             parent_version_id: int | None = None) -> VersionInfo:
+        """Save ``design`` as a new version of the design of its name and task.
+
+        The new version also becomes the one reopened next time.
+        """
+        with self.workspace.session() as s:
+            v = repo.save_design_version(s, design.task, design.name, design.to_json(), message,
+                                         parent_version_id=parent_version_id)
+            repo.set_setting(s, LAST_VERSION_KEY, v.id)
+            return _version_info(v)
+
+    def load(self, version_id: int) -> tuple[Design, VersionInfo]:
+        """The design stored as ``version_id`` and its description.
+
+        Raises:
+            KeyError: no such version.
+            DesignError: the stored document cannot be read (named path inside it).
+        """
+        with self.workspace.session() as s:
+            v = repo.get_version(s, version_id)
+            if v is None:
+                raise KeyError(f"There is no design version {version_id} in {self.root}.")
+            info = _version_info(v)
+            text = v.document
+        return Design.loads(text), info
+
+    def version(self, version_id: int) -> VersionInfo | None:
+        """The description of ``version_id``, or None."""
+        with self.workspace.session() as s:
+            v = repo.get_version(s, version_id)
+            return None if v is None else _version_info(v)
+
+    def overview(self) -> Overview:
+        """Designs with versions and runs, rollouts and rankings, for the browser."""
+        out = Overview()
+        with self.workspace.session() as s:
+            for d in repo.list_designs(s):
+                entry = DesignEntry(d.id, d.name, d.task.env_id)
+                for v in repo.design_history(s, d.id):
+                    entry.versions.append(VersionInfo(
+                        v.id, d.id, d.name, entry.task, v.number, v.message or "", v.created_at,
+                        v.parent_version_id))
+                    runs = repo.list_runs(s, v.id)
+                    if runs:
+                        entry.runs[v.id] = [RunInfo(r.id, v.id, str(r.status), r.created_at)
+                                            for r in runs]
+                out.designs.append(entry)
+            out.rollouts = [RolloutInfo(r.id, r.run_id, r.design_version_id, r.task_score, r.length)
+                            for r in repo.list_rollouts(s)]
+            out.rankings = [RankingInfo(r.id, r.ranked_by, tuple(r.rollout_ids), r.created_at)
+                            for r in repo.list_rankings(s)]
+        return out
+
+    # --- where the user left off ------------------------------------------------------------
+    def last_version_id(self) -> int | None:
+        """The version to reopen: the last one loaded or saved, else the newest saved."""
+        with self.workspace.session() as s:
+            vid = repo.get_setting(s, LAST_VERSION_KEY)
+            if isinstance(vid, int) and repo.get_version(s, vid) is not None:
+                return vid
+            newest = None
+            for d in repo.list_designs(s):
+                v = repo.latest_version(s, d.id)
+                if v is not None and (newest is None or v.created_at > newest.created_at):
+                    newest = v
+            return None if newest is None else newest.id
+
+    def remember_version(self, version_id: int | None) -> None:
+        """Make ``version_id`` the one reopened next time."""
+        with self.workspace.session() as s:
+            repo.set_setting(s, LAST_VERSION_KEY, version_id)
+
+    def layout(self) -> dict[str, Any]:
+        """The stored window layout (``{"geometry": str, "state": str, ...}``) or ``{}``."""
+        with self.workspace.session() as s:
+            value = repo.get_setting(s, LAYOUT_KEY, {})
+        return value if isinstance(value, dict) else {}
+
+    def set_layout(self, layout: dict[str, Any]) -> None:
+        """Store the window layout (JSON-serialisable values)."""
+        json.dumps(layout)  # fail here, not inside the transaction
+        with self.workspace.session() as s:
+            repo.set_setting(s, LAYOUT_KEY, layout)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Any other setting."""
+        with self.workspace.session() as s:
+            return repo.get_setting(s, key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        """Store any other setting (JSON-serialisable)."""
+        with self.workspace.session() as s:
+            repo.set_setting(s, key, value)

@@ -1,0 +1,6 @@
+"""Small widgets shared by the panels: a parameter slider, an expression line with errors."""
+
+from studio.ui.widgets.expression_edit import ExpressionEdit
+from studio.ui.widgets.param_slider import ParamSlider
+
+__all__ = ["ExpressionEdit", "ParamSlider"]

@@ -1,0 +1,147 @@
+"""A one-line expression editor that underlines syntax errors at their column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFontDatabase,
+    QKeyEvent,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import QFrame, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+
+from studio.core.expr import ExpressionError, parse
+
+ERROR_COLOR = QColor("#d0302f")
+
+
+class _OneLine(QPlainTextEdit):
+    """A QPlainTextEdit that behaves like a line edit: no wrapping, Enter commits."""
+
+    committed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTabChangesFocus(True)
+        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        line = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(line + 2 * self.frameWidth() + 10)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.committed.emit()
+            return
+        super().keyPressEvent(event)
+
+    def insertFromMimeData(self, source):  # noqa: N802, ANN001, ANN201 - Qt's name
+        # Pasting a multi-line text keeps one line.
+        self.insertPlainText(source.text().replace("\n", " "))
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
+        super().focusOutEvent(event)
+        self.committed.emit()
+
+
+class ExpressionEdit(QWidget):
+    """An expression line and, below it, the current error message.
+
+    Checks the text as it is typed (``studio.core.expr.parse`` against ``names()``) and
+    underlines the faulty span with a red wavy line.
+
+    Signals:
+        committed(str): Enter was pressed or focus left, with the text changed since the
+            last ``set_text``/commit.
+    """
+
+    committed = Signal(str)
+
+    def __init__(self, names: Callable[[], Collection[str] | None] = lambda: None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._names = names
+        self._last = ""
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        self.line = _OneLine()
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        self.error_label.setFrameShape(QFrame.Shape.NoFrame)
+        self.error_label.hide()
+        lay.addWidget(self.line)
+        lay.addWidget(self.error_label)
+        self.line.textChanged.connect(self.check)
+        self.line.committed.connect(self._commit)
+
+    # --- API -----------------------------------------------------------------------------
+    def text(self) -> str:
+        """The text shown."""
+        return self.line.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        """Show ``text`` (without emitting ``committed``) and check it."""
+        self._last = text
+        if text != self.text():
+            self.line.blockSignals(True)
+            self.line.setPlainText(text)
+            self.line.blockSignals(False)
+        self.check()
+
+    def error_span(self) -> tuple[int, int] | None:
+        """The underlined span as (0-based start, length), or None when the text is fine."""
+        sels = self.line.extraSelections()
+        if not sels:
+            return None
+        c = sels[0].cursor
+        return c.selectionStart(), c.selectionEnd() - c.selectionStart()
+
+    def check(self) -> ExpressionError | None:
+        """Parse the text, show the error (if any) and return it."""
+        text = self.text()
+        try:
+            if text.strip():
+                parse(text, self._names())
+            else:
+                raise ExpressionError("the expression is empty", 1, text)
+        except ExpressionError as exc:
+            self._show_error(exc)
+            return exc
+        self.line.setExtraSelections([])
+        self.error_label.hide()
+        self.error_label.clear()
+        return None
+
+    # --- internals --------------------------------------------------------------------------
+    def _show_error(self, exc: ExpressionError) -> None:
+        text = self.text()
+        start = max(0, min(exc.col - 1, len(text)))
+        end = min(len(text), start + exc.length)
+        if end <= start and start > 0:  # at the end of the text: mark the last character
+            start, end = start - 1, start
+        sel = QTextEdit.ExtraSelection()
+        fmt = QTextCharFormat()
+        fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        fmt.setUnderlineColor(ERROR_COLOR)
+        sel.format = fmt
+        cursor = QTextCursor(self.line.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        sel.cursor = cursor
+        self.line.setExtraSelections([sel] if end > start else [])
+        self.error_label.setText(f"Column {exc.col}: {exc.message}")
+        self.error_label.show()
+
+    def _commit(self) -> None:
+        text = self.text()
+        if text != self._last:
+            self._last = text
+            self.committed.emit(text)
