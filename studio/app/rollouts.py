@@ -1,0 +1,447 @@
+"""Record what a policy does under a design: per-step features, term values and task reward.
+
+:func:`record_rollout` steps one environment of a task with a policy (random, zero, or any
+callable such as :func:`policy_from_snapshot`), and evaluates the design on every
+transition. The :class:`RolloutTrace` it returns feeds the plots (per-term time series,
+histograms, statistics), the detectors, and replay in the viewer (``qpos``/``qvel``).
+It is a plain function with an Orange-style ``state`` for progress and cancellation, so the
+UI runs it in a worker thread and tests call it directly.
+
+>>> trace = record_rollout("InvertedPendulum-v5", None, steps=5, seed=0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from studio.core.compile import compile_design
+from studio.core.design import Design
+
+__all__ = [
+    "Policy", "RolloutTrace", "heatmap_grid", "load_task", "make_env", "policy_from_checkpoint",
+    "policy_from_snapshot", "random_policy", "record_rollout", "zero_policy",
+]
+
+Policy = Callable[[np.ndarray], np.ndarray]
+"""obs [B, obs_dim] -> action [B, act_dim]."""
+
+
+class _State(Protocol):
+    def set_progress(self, percent: float) -> None: ...
+    def is_interruption_requested(self) -> bool: ...
+
+
+# --- environments ------------------------------------------------------------------------------
+
+
+def load_task(task_or_id: Any) -> Any:
+    """The task object for an env id (``studio.sim.tasks.get_task``), or ``task_or_id`` itself.
+
+    Returns the id unchanged when the task registry is not available, so that
+    :func:`make_env` can fall back to plain Gymnasium.
+    """
+    if not isinstance(task_or_id, str):
+        return task_or_id
+    try:
+        from studio.sim.tasks import get_task
+    except ImportError:
+        return task_or_id
+    return get_task(task_or_id)
+
+
+def task_env_id(task: Any) -> str:
+    """The env id of a task object or id."""
+    return task if isinstance(task, str) else str(getattr(task, "env_id", task))
+
+
+def make_env(task: Any, num_envs: int = 1, seed: int = 0) -> Any:
+    """A vector env of ``task`` (``studio.sim.vector.VectorEnv``; Gymnasium if it is absent).
+
+    The env has ``reset``, ``step`` -> ``StepResult``, ``set_feature_names``, ``datas``,
+    ``obs_dim``, ``act_dim``, ``action_low``, ``action_high`` and ``close``.
+    """
+    try:
+        from studio.sim.vector import VectorEnv
+    except ImportError:
+        return GymVectorEnv(task_env_id(task), num_envs, seed)
+    return VectorEnv(load_task(task), num_envs, seed)
+
+
+@dataclass
+class _Step:
+    obs: np.ndarray
+    task_reward: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    final_obs: np.ndarray
+    features: dict[str, np.ndarray]
+    prev_features: dict[str, np.ndarray]
+    episode_return: np.ndarray
+    episode_length: np.ndarray
+
+
+class GymVectorEnv:
+    """Stand-in for ``VectorEnv`` over Gymnasium, used only where ``studio.sim.vector`` is absent.
+
+    Features: the numeric entries of Gymnasium's ``info``, ``alive``, ``ctrl_cost`` (sum of
+    squared actions), ``qpos_<i>`` and ``qvel_<i>``.
+    """
+
+    def __init__(self, env_id: str, num_envs: int = 1, seed: int = 0,
+                 max_episode_steps: int = 1000) -> None:
+        import gymnasium as gym
+
+        self.envs = [gym.make(env_id, max_episode_steps=max_episode_steps)
+                     for _ in range(num_envs)]
+        self.num_envs, self.seed = num_envs, seed
+        space = self.envs[0].action_space
+        self.obs_dim = int(np.prod(self.envs[0].observation_space.shape))
+        self.act_dim = int(np.prod(space.shape))
+        self.action_low = np.asarray(space.low, dtype=np.float64)
+        self.action_high = np.asarray(space.high, dtype=np.float64)
+        self.model = self.envs[0].unwrapped.model
+        self.names: list[str] = []
+        self._ret = np.zeros(num_envs)
+        self._len = np.zeros(num_envs, dtype=np.int64)
+        self._prev: list[dict[str, float]] = [{} for _ in range(num_envs)]
+
+    @property
+    def datas(self) -> list[Any]:
+        """The ``MjData`` of every env."""
+        return [e.unwrapped.data for e in self.envs]
+
+    def set_feature_names(self, names: Sequence[str]) -> None:
+        """Compute only these features."""
+        self.names = list(names)
+
+    def _feats(self, i: int, info: Mapping[str, Any], terminated: bool,
+               action: np.ndarray) -> dict[str, float]:
+        data = self.envs[i].unwrapped.data
+        out = {k: float(v) for k, v in info.items() if np.ndim(v) == 0}
+        out["alive"] = 0.0 if terminated else 1.0
+        out["ctrl_cost"] = float(np.sum(np.square(action)))
+        out.update({f"qpos_{j}": float(x) for j, x in enumerate(data.qpos)})
+        out.update({f"qvel_{j}": float(x) for j, x in enumerate(data.qvel)})
+        return out
+
+    def reset(self, seed: int | None = None) -> np.ndarray:
+        """Reset every env (env i seeded with ``seed + i``)."""
+        base = self.seed if seed is None else seed
+        obs = [e.reset(seed=base + i)[0] for i, e in enumerate(self.envs)]
+        self._ret[:] = 0
+        self._len[:] = 0
+        self._prev = [{} for _ in self.envs]
+        return np.stack(obs).astype(np.float64)
+
+    def step(self, actions: np.ndarray) -> _Step:
+        """Step every env; ended episodes restart in the same call."""
+        n = self.num_envs
+        obs, final_obs = np.zeros((n, self.obs_dim)), np.zeros((n, self.obs_dim))
+        rew, term, trunc = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        ep_ret, ep_len = np.full(n, np.nan), np.zeros(n, dtype=np.int64)
+        feats = {k: np.zeros(n) for k in self.names}
+        prev = {k: np.zeros(n) for k in self.names}
+        for i, env in enumerate(self.envs):
+            a = np.clip(actions[i], self.action_low, self.action_high)
+            o, r, te, tr, info = env.step(a)
+            f = self._feats(i, info, te, a)
+            for k in self.names:
+                feats[k][i] = f.get(k, 0.0)
+                prev[k][i] = self._prev[i].get(k, f.get(k, 0.0))
+            self._prev[i] = f
+            rew[i], term[i], trunc[i] = r, te, tr
+            self._ret[i] += r
+            self._len[i] += 1
+            final_obs[i] = o
+            if te or tr:
+                ep_ret[i], ep_len[i] = self._ret[i], self._len[i]
+                self._ret[i], self._len[i] = 0.0, 0
+                self._prev[i] = {}
+                o, _ = env.reset()
+            obs[i] = o
+        return _Step(obs, rew, term, trunc, final_obs, feats, prev, ep_ret, ep_len)
+
+    def close(self) -> None:
+        """Close every env."""
+        for e in self.envs:
+            e.close()
+
+
+def env_model(env: Any) -> Any:
+    """The ``MjModel`` behind a vector env."""
+    model = getattr(env, "model", None)
+    if model is None:
+        task = getattr(env, "task", None)
+        model = getattr(task, "model", None)
+    if model is None:
+        raise AttributeError("the env exposes no MuJoCo model (.model or .task.model)")
+    return model
+
+
+# --- policies ----------------------------------------------------------------------------------
+
+
+def random_policy(low: np.ndarray, high: np.ndarray, seed: int = 0) -> Policy:
+    """Uniform random actions within the action range."""
+    rng = np.random.default_rng(seed)
+    lo, hi = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    return lambda obs: rng.uniform(lo, hi, size=(obs.shape[0], lo.shape[0]))
+
+
+def zero_policy(act_dim: int) -> Policy:
+    """Always the zero action."""
+    return lambda obs: np.zeros((obs.shape[0], act_dim))
+
+
+def policy_from_snapshot(policy_state_dict: Mapping[str, Any], obs_rms: Mapping[str, Any],
+                         deterministic: bool = True) -> Policy:
+    """A policy callable from a trainer ``Snapshot`` (or a checkpoint's ``agent``/``obs_rms``).
+
+    The network's sizes are read from the state dict; observations are normalised with the
+    snapshot's running statistics, exactly as the trainer did. ``deterministic`` acts with
+    the Gaussian's mean.
+    """
+    from studio.train.ppo import Agent
+
+    sd = {k: torch.as_tensor(v) for k, v in policy_state_dict.items()}
+    weights = sorted((k for k in sd if k.startswith("actor_mean.") and k.endswith(".weight")),
+                     key=lambda k: int(k.split(".")[1]))
+    obs_dim = int(sd[weights[0]].shape[1])
+    act_dim = int(sd[weights[-1]].shape[0])
+    hidden = tuple(int(sd[k].shape[0]) for k in weights[:-1])
+    agent = Agent(obs_dim, act_dim, hidden)
+    agent.load_state_dict(sd)
+    agent.eval()
+    mean = np.asarray(obs_rms.get("mean", np.zeros(obs_dim)), dtype=np.float64)
+    var = np.asarray(obs_rms.get("var", np.ones(obs_dim)), dtype=np.float64)
+    clip = float(obs_rms.get("clip", 10.0))
+    std = np.sqrt(var + 1e-8)
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        x = np.clip((np.asarray(obs, dtype=np.float64) - mean) / std, -clip, clip)
+        with torch.inference_mode():
+            t = torch.as_tensor(x, dtype=torch.float32)
+            m = agent.actor_mean(t)
+            if not deterministic:
+                m = m + torch.randn_like(m) * agent.actor_logstd.exp()
+        return m.numpy().astype(np.float64)
+
+    return act
+
+
+def policy_from_checkpoint(path: str, deterministic: bool = True) -> Policy:
+    """A policy callable from a trainer checkpoint file (``PPO.state_dict()`` saved by torch)."""
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    obs_rms = dict(state.get("obs_rms", {}))
+    obs_rms.setdefault("clip", state.get("config", {}).get("clip_obs", 10.0))
+    return policy_from_snapshot(state["agent"], obs_rms, deterministic)
+
+
+# --- recording ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RolloutTrace:
+    """One rollout of ``steps`` transitions (episodes may restart inside it)."""
+
+    env_id: str
+    features: dict[str, np.ndarray]
+    """Feature name -> [T] values of s' (what the design read)."""
+    values: dict[str, np.ndarray]
+    """Term -> [T] shaped, unweighted value."""
+    components: dict[str, np.ndarray]
+    """Component -> [T] signed, weighted contribution; their sum is ``total``."""
+    total: np.ndarray
+    """[T] the design's reward."""
+    task_reward: np.ndarray
+    """[T] the task's own reward (the task score per step)."""
+    terminated: np.ndarray
+    truncated: np.ndarray
+    actions: np.ndarray
+    """[T, act_dim]"""
+    obs: np.ndarray
+    """[T, obs_dim] observation before each action."""
+    qpos: np.ndarray | None = None
+    """[T + 1, nq] simulator positions (row 0 is the start), for replay."""
+    qvel: np.ndarray | None = None
+    action_low: np.ndarray | None = None
+    action_high: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def length(self) -> int:
+        """Number of transitions."""
+        return int(self.total.shape[0])
+
+    def episode_returns(self) -> dict[str, float]:
+        """Sum of each component, of ``total`` and of the task reward over the trace."""
+        out = {k: float(np.sum(v)) for k, v in self.components.items()}
+        out["total"] = float(np.sum(self.total))
+        out["task_score"] = float(np.sum(self.task_reward))
+        return out
+
+    def feature_state(self, t: int) -> dict[str, float]:
+        """Every recorded feature's value at step ``t`` (a state to hold a heat map at)."""
+        return {k: float(v[t]) for k, v in self.features.items()}
+
+
+def _evaluate(design: Design, feats: Mapping[str, np.ndarray], prev: Mapping[str, np.ndarray],
+              terminated: np.ndarray, truncated: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    compiled = compile_design(design, dtype=torch.float64)
+    t = terminated.shape[0]
+    if t == 0:
+        return np.zeros(0), {}, {}
+    kwargs: dict[str, Any] = {"terminated": terminated, "truncated": truncated}
+    if compiled.needs_previous:
+        kwargs["prev_features"] = prev
+    if not compiled.initial_state(1):
+        out = compiled(feats, check_finite=False, **kwargs)
+        return (out.total.numpy(), {k: v.numpy() for k, v in out.components.items()},
+                {k: v.numpy() for k, v in out.values.items()})
+    # Condition events carry state: one step at a time.
+    state = compiled.initial_state(1)
+    totals, comps, vals = [], [], []
+    for i in range(t):
+        step_kw: dict[str, Any] = {"terminated": terminated[i:i + 1], "truncated": truncated[i:i + 1]}
+        if compiled.needs_previous:
+            step_kw["prev_features"] = {k: v[i:i + 1] for k, v in prev.items()}
+        out = compiled({k: v[i:i + 1] for k, v in feats.items()}, state=state,
+                       check_finite=False, **step_kw)
+        state = out.state
+        totals.append(out.total.numpy())
+        comps.append({k: v.numpy() for k, v in out.components.items()})
+        vals.append({k: v.numpy() for k, v in out.values.items()})
+    return (np.concatenate(totals), {k: np.concatenate([c[k] for c in comps]) for k in comps[0]},
+            {k: np.concatenate([v[k] for v in vals]) for k in vals[0]})
+
+
+def evaluate_trace(trace: RolloutTrace, design: Design | None) -> RolloutTrace:
+    """The same transitions under another design (features it needs must be in the trace).
+
+    ``None`` gives an empty reward. Terms whose weight is zero keep their values but their
+    components are zero.
+    """
+    if design is None:
+        trace.values, trace.components = {}, {}
+        trace.total = np.zeros(trace.length)
+        return trace
+    prev = {k: np.concatenate([v[:1], v[:-1]]) for k, v in trace.features.items()}
+    total, comps, vals = _evaluate(design, trace.features, prev, trace.terminated, trace.truncated)
+    trace.total, trace.components, trace.values = total, comps, vals
+    return trace
+
+
+def record_rollout(task: Any, design: Design | None, policy: Policy | str | None = None,
+                   steps: int = 1000, seed: int = 0, record_states: bool = True,
+                   extra_features: Sequence[str] = (), state: _State | None = None,
+                   env: Any = None) -> RolloutTrace:
+    """Step ``task`` ``steps`` times with ``policy`` and evaluate ``design`` on every transition.
+
+    ``policy``: None or ``"random"`` (uniform actions), ``"zero"``, or a callable
+    obs [1, obs_dim] -> action [1, act_dim]. ``extra_features`` are recorded too (for heat
+    maps over features the design does not read). ``state`` reports progress and may cancel:
+    the trace then holds the steps done so far. ``env`` reuses an open vector env.
+    """
+    own_env = env is None
+    env = make_env(task, 1, seed) if own_env else env
+    try:
+        names: list[str] = []
+        if design is not None:
+            names = sorted(compile_design(design).required_features)
+        names += [n for n in extra_features if n not in names]
+        env.set_feature_names(names)
+        if policy is None or policy == "random":
+            act: Policy = random_policy(env.action_low, env.action_high, seed)
+        elif policy == "zero":
+            act = zero_policy(env.act_dim)
+        elif callable(policy):
+            act = policy
+        else:
+            raise ValueError(f"unknown policy {policy!r}: use None, 'random', 'zero' or a callable")
+        obs = env.reset(seed=seed)
+        data = env.datas[0]
+        feats = {n: np.zeros(steps) for n in names}
+        prev = {n: np.zeros(steps) for n in names}
+        task_reward, term, trunc = np.zeros(steps), np.zeros(steps, bool), np.zeros(steps, bool)
+        actions, all_obs = np.zeros((steps, env.act_dim)), np.zeros((steps, env.obs_dim))
+        qpos = np.zeros((steps + 1, data.qpos.shape[0])) if record_states else None
+        qvel = np.zeros((steps + 1, data.qvel.shape[0])) if record_states else None
+        if qpos is not None and qvel is not None:
+            qpos[0], qvel[0] = data.qpos, data.qvel
+        done = 0
+        for t in range(steps):
+            if state is not None and state.is_interruption_requested():
+                break
+            a = np.clip(np.asarray(act(obs), dtype=np.float64).reshape(1, -1),
+                        env.action_low, env.action_high)
+            all_obs[t], actions[t] = obs[0], a[0]
+            res = env.step(a)
+            for n in names:
+                feats[n][t] = res.features[n][0]
+                prev[n][t] = res.prev_features[n][0]
+            task_reward[t], term[t], trunc[t] = res.task_reward[0], res.terminated[0], res.truncated[0]
+            if qpos is not None and qvel is not None:
+                qpos[t + 1], qvel[t + 1] = data.qpos, data.qvel
+            obs = res.obs
+            done = t + 1
+            if state is not None and (t % 50 == 0 or t == steps - 1):
+                state.set_progress(100.0 * done / steps)
+        cut = slice(0, done)
+        feats = {k: v[cut] for k, v in feats.items()}
+        prev = {k: v[cut] for k, v in prev.items()}
+        if design is not None:
+            total, comps, vals = _evaluate(design, feats, prev, term[cut], trunc[cut])
+        else:
+            total, comps, vals = np.zeros(done), {}, {}
+        return RolloutTrace(
+            env_id=task_env_id(task), features=feats, values=vals, components=comps, total=total,
+            task_reward=task_reward[cut], terminated=term[cut], truncated=trunc[cut],
+            actions=actions[cut], obs=all_obs[cut],
+            qpos=None if qpos is None else qpos[:done + 1],
+            qvel=None if qvel is None else qvel[:done + 1],
+            action_low=np.asarray(env.action_low), action_high=np.asarray(env.action_high),
+            meta={"seed": seed, "design": None if design is None else design.name},
+        )
+    finally:
+        if own_env:
+            env.close()
+
+
+# --- heat maps ---------------------------------------------------------------------------------
+
+
+def heatmap_grid(design: Design, base: Mapping[str, float], x_feature: str, y_feature: str,
+                 x_range: tuple[float, float], y_range: tuple[float, float],
+                 which: str = "total", resolution: int = 64,
+                 step: float = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A term (or ``total``) over two features, the others held at ``base`` (Lucy-SKG contour).
+
+    Returns ``(xs[nx], ys[ny], values[ny, nx])``; ``which`` is ``total``, a component or a
+    term (a term gives its weighted component where it has one, else its shaped value).
+    Potential shaping is left out: it needs two states.
+    """
+    xs = np.linspace(float(x_range[0]), float(x_range[1]), resolution)
+    ys = np.linspace(float(y_range[0]), float(y_range[1]), resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    d = design.copy()
+    d.shaping = None
+    compiled = compile_design(d, dtype=torch.float64)
+    n = gx.size
+    feats = {name: np.full(n, float(base.get(name, 0.0))) for name in compiled.required_features}
+    feats[x_feature] = gx.reshape(-1)
+    feats[y_feature] = gy.reshape(-1)
+    out = compiled(feats, step=step, check_finite=False)
+    if which == "total":
+        vals = out.total
+    elif which in out.components:
+        vals = out.components[which]
+    elif which in out.values:
+        vals = out.values[which]
+    else:
+        raise KeyError(f"no term, group or component called {which!r} in this design")
+    return xs, ys, vals.numpy().reshape(gy.shape)

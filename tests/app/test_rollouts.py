@@ -1,0 +1,72 @@
+"""record_rollout and heatmap_grid against the compiled design."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from studio.app.rollouts import evaluate_trace, heatmap_grid, record_rollout
+from studio.core.compile import compile_design
+from studio.core.design import Design, Group, Term
+
+
+class _State:
+    def __init__(self, stop_at: float = 101.0) -> None:
+        self.progress: list[float] = []
+        self.stop_at = stop_at
+
+    def set_progress(self, p: float) -> None:
+        self.progress.append(p)
+
+    def is_interruption_requested(self) -> bool:
+        return bool(self.progress) and self.progress[-1] >= self.stop_at
+
+
+def _pendulum_design() -> Design:
+    return Design("p", "InvertedPendulum-v5", Group("reward", [
+        Term("alive", "alive"),
+        Term("angle", "qpos_1 * qpos_1", weight=-2.0),
+    ]))
+
+
+def test_record_rollout_components_sum_to_total_and_states_replay() -> None:
+    state = _State()
+    trace = record_rollout("InvertedPendulum-v5", _pendulum_design(), "random", steps=60, seed=0,
+                           state=state)
+    assert trace.length == 60 and state.progress[-1] == 100.0
+    assert set(trace.components) == {"alive", "angle"}
+    np.testing.assert_allclose(trace.components["alive"] + trace.components["angle"], trace.total)
+    np.testing.assert_allclose(trace.components["angle"], -2.0 * trace.values["angle"])
+    assert trace.qpos is not None and trace.qpos.shape[0] == 61
+    np.testing.assert_array_equal(trace.task_reward, trace.features["alive"])  # v5: 0 on falling
+    assert trace.terminated.any()  # a random policy drops the pole within 60 steps
+
+
+def test_record_rollout_can_be_cancelled_and_zero_policy() -> None:
+    trace = record_rollout("InvertedPendulum-v5", _pendulum_design(), "zero", steps=500,
+                           state=_State(stop_at=10.0))
+    assert 0 < trace.length < 500 and np.all(trace.actions == 0)
+
+
+def test_evaluate_trace_zero_weight_gives_zero_component() -> None:
+    d = _pendulum_design()
+    trace = record_rollout("InvertedPendulum-v5", d, "random", steps=20)
+    d.root.children[1].weight = 0.0
+    evaluate_trace(trace, d)
+    assert np.all(trace.components["angle"] == 0.0)
+
+
+def test_heatmap_grid_matches_compiled_design_at_grid_points() -> None:
+    d = Design("h", "T", Group("reward", [
+        Term("speed", "v", shape="linear"),
+        Term("effort", "u * u + w", weight=-0.5),
+    ]))
+    base = {"v": 0.3, "u": 0.1, "w": 2.0}
+    xs, ys, z = heatmap_grid(d, base, "v", "u", (-1, 1), (-2, 2), resolution=9)
+    assert z.shape == (9, 9)
+    compiled = compile_design(d, dtype=torch.float64)
+    for iy, ix in [(0, 0), (4, 7), (8, 3)]:
+        out = compiled({"v": [xs[ix]], "u": [ys[iy]], "w": [2.0]})
+        assert abs(float(out.total[0]) - z[iy, ix]) < 1e-12
+    _, _, ze = heatmap_grid(d, base, "v", "u", (-1, 1), (-2, 2), which="effort", resolution=9)
+    assert abs(ze[8, 0] - (-0.5 * (4.0 + 2.0))) < 1e-12
