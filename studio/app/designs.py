@@ -1,0 +1,57 @@
+"""Design files: the task's own reward as a design, loading and checking design files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.core.design import Design, DesignError, validate
+
+
+class DesignFileError(ValueError):
+    """A design file that cannot be read; the message names the file and the place."""
+
+    user_facing = True
+
+
+def design_from_task(env_id: str) -> Design:
+    """The task's own reward as an editable design (equal to the task's reward step by step)."""
+    from studio.sim.tasks import get_task
+
+    return get_task(env_id).task_design()
+
+
+def load_design(arg: str | Path, env_id: str | None = None) -> Design:
+    """A design from a file path, or the task's own reward when ``arg`` is ``task``."""
+    if str(arg) == "task":
+        if env_id is None:
+            raise DesignFileError("'task' needs the task: pass --env")
+        return design_from_task(env_id)
+    path = Path(arg)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DesignFileError(f"{path}: no such design file") from None
+    except (IsADirectoryError, UnicodeDecodeError) as exc:
+        raise DesignFileError(f"{path}: not a design file ({type(exc).__name__})") from None
+    try:
+        return Design.loads(text)
+    except DesignError as exc:
+        raise DesignFileError(f"{path}: {exc}") from None
+
+
+def validate_design_file(path: Path) -> list[str]:
+    """Every problem of a design file, each as 'path: message'; empty when it is valid."""
+    try:
+        design = load_design(path)
+    except DesignFileError as exc:
+        return [str(exc).removeprefix(f"{path}: ")]
+    features = None
+    problems: list[str] = []
+    try:
+        from studio.sim.tasks import get_task
+
+        features = get_task(design.task).catalog.names()
+    except Exception as exc:
+        problems.append(f"task: unknown task {design.task!r} ({exc}); feature names were not checked")
+    problems += [str(p) for p in validate(design, features)]
+    return problems
