@@ -17,7 +17,6 @@ import math
 import os
 import random
 import time
-from collections import deque
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
