@@ -19,6 +19,8 @@ and on with EGL.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ctypes.util
 import glob
 import importlib
@@ -27,6 +29,7 @@ import math
 import os
 import sys
 import threading
+import weakref
 from typing import Any
 
 import mujoco
@@ -36,6 +39,19 @@ log = logging.getLogger(__name__)
 
 SOFTWARE_BACKENDS = frozenset({"osmesa"})
 """Backends that render on the CPU: shadows and reflections default off with them."""
+
+
+_live: weakref.WeakSet[OffscreenRenderer] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_renderers() -> None:
+    # At interpreter exit PyOpenGL may be half torn down before the GL contexts'
+    # finalisers run, which then print tracebacks: free what this thread owns first.
+    for renderer in list(_live):
+        with contextlib.suppress(Exception):
+            if renderer._owner == threading.get_ident():
+                renderer.close()
 
 
 def _nvidia_gpu_present() -> bool:
@@ -174,6 +190,7 @@ class OffscreenRenderer:
         self.shadows = gpu if shadows is None else shadows
         self.reflections = gpu if reflections is None else reflections
         self.reset_camera()
+        _live.add(self)
         if track is not None:
             self.track_body(track)
 
@@ -337,8 +354,6 @@ class OffscreenRenderer:
         self.close()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # nothing useful to do in a finaliser
             if threading.get_ident() == getattr(self, "_owner", None):
                 self.close()
-        except Exception:  # noqa: BLE001 - nothing useful to do in a finaliser
-            pass

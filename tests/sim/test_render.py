@@ -182,3 +182,17 @@ def test_video_errors_name_the_path(tmp_path: Path) -> None:
         "cut.mp4",
         "good.mp4",
     ]
+
+
+def test_viewer_bench_prints_one_result_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.sim.bench_viewer import main
+
+    argv = ["--env", "Hopper-v5", "--width", "160", "--height", "120", "--seconds", "0.3"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) >= 3 and sum(line.startswith("RESULT") for line in lines) == 1
+    fields = dict(item.split("=") for item in lines[-1].split()[1:])
+    assert list(fields) == ["fps", "width", "height", "backend", "baseline_fps"]
+    assert float(fields["fps"]) > 0 and float(fields["baseline_fps"]) > 0
+    assert (fields["width"], fields["height"]) == ("160", "120")
+    assert fields["backend"] == os.environ["MUJOCO_GL"]
