@@ -10,9 +10,12 @@ checkout. Developers write a new revision with::
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -22,9 +25,12 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Connection, inspect
 
 from studio.store.engine import make_engine
-from studio.store.errors import WorkspaceCorruptError, WorkspaceSchemaError
+from studio.store.errors import WorkspaceCorruptError, WorkspaceError, WorkspaceSchemaError
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__ = [
+    "alembic_config", "backup_path", "check_schema", "current_revision", "head_revision",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -83,17 +89,58 @@ def check_schema(connection: Connection, db_path: Path) -> None:
         )
 
 
+def backup_path(db_path: Path, revision: str) -> Path:
+    """Where :func:`upgrade` keeps the copy of a database taken before migrating it."""
+    return db_path.with_name(f"{db_path.name}.before-{revision}.bak")
+
+
+def _backup(db_path: Path, revision: str) -> Path:
+    """Copy the database with SQLite's online backup, atomically; keep an existing copy."""
+    target = backup_path(db_path, revision)
+    if target.exists():
+        return target
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        source = sqlite3.connect(f"file:{quote(str(db_path))}?mode=ro", uri=True)
+        try:
+            copy = sqlite3.connect(tmp)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+        os.replace(tmp, target)
+    except (OSError, sqlite3.Error) as exc:
+        tmp.unlink(missing_ok=True)
+        raise WorkspaceError(
+            f"Could not back up {db_path} before upgrading it ({exc}); it was not changed. "
+            "Free some disk space in that folder and open the workspace again."
+        ) from exc
+    return target
+
+
 def upgrade(db_path: Path, target: str = "head") -> tuple[str | None, str]:
     """Migrate ``db_path`` to ``target`` in one transaction; return (before, after).
 
-    Foreign keys are off during migration, because SQLite rebuilds a table to alter it
-    and dropping the old table would cascade deletes; ``PRAGMA foreign_key_check``
-    runs afterwards and a violation rolls the whole upgrade back.
+    A database that has a schema and is not at ``target`` is first copied to
+    :func:`backup_path`, so a migration that is wrong (rather than failing) can be
+    undone by hand. Foreign keys are off during migration, because SQLite rebuilds a
+    table to alter it and dropping the old table would cascade deletes;
+    ``PRAGMA foreign_key_check`` runs afterwards and a violation rolls the whole
+    upgrade back.
     """
     engine = make_engine(db_path, foreign_keys=False, pooled=False)
     try:
-        with engine.begin() as connection:
+        with engine.connect() as connection:
             before = _check_known(connection, db_path)
+        script = ScriptDirectory.from_config(alembic_config())
+        wanted = script.get_current_head() if target == "head" else target
+        if before == wanted:
+            return before, before
+        if before is not None:
+            _backup(db_path, before)
+        with engine.begin() as connection:
             cfg = alembic_config()
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, target)

@@ -166,6 +166,10 @@ class Workspace:
                 session.commit()
         except DatabaseError as exc:
             session.rollback()
+            if self.read_only and "readonly" in str(exc.orig).lower():
+                raise WorkspaceError(
+                    f"The workspace {self.root} is open read-only, so nothing can be saved; "
+                    "open it for writing to make changes.") from exc
             translated = _translate(exc, self.db_path)
             if translated is None:
                 raise

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from studio.store import Workspace, WorkspaceSchemaError, repo
 from studio.store.engine import make_engine
-from studio.store.migrate import head_revision, upgrade
+from studio.store.migrate import backup_path, head_revision, upgrade
 from studio.store.models import Base
 from tests.store.conftest import FIXTURES
 
@@ -44,6 +44,8 @@ def test_v1_workspace_upgrades_with_its_data(tmp_path: Path) -> None:
     folder = _v1_workspace(tmp_path)
     with Workspace.open(folder) as ws:
         assert _revision(ws.db_path) == head_revision()
+        backup = backup_path(ws.db_path, "0001")
+        assert _revision(backup) == "0001"  # the copy taken before migrating
         with ws.session() as s:
             (design,) = repo.list_designs(s, "HalfCheetah-v5")
             history = repo.design_history(s, design.id)

@@ -215,3 +215,36 @@ def test_disk_full_is_a_clear_error_with_no_partial_file(
         assert os.listdir(absolute.parent) == []
         with ws.session() as s:  # the database still works
             repo.set_setting(s, "k", 1)
+
+
+def test_writes_to_a_read_only_workspace_are_refused_clearly(ws: Workspace) -> None:
+    with Workspace.open(ws.root, read_only=True) as reader:
+        with pytest.raises(WorkspaceError, match="open read-only"), reader.session() as s:
+            repo.set_setting(s, "k", 1)
+
+
+def test_concurrent_writers_in_threads_all_commit(ws: Workspace) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def save(i: int) -> int:
+        with ws.session() as s:
+            return repo.save_design_version(s, "Ant-v5", "shared", {"i": i}, str(i)).number
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        numbers = sorted(pool.map(save, range(20)))
+    assert numbers == list(range(1, 21))
+
+
+def test_database_disk_full_rolls_back_and_keeps_working(
+        small_tmpfs: Callable[[int], Path]) -> None:
+    disk = small_tmpfs(512)
+    with Workspace.open(disk / "ws") as ws:
+        with ws.session() as s:
+            v = repo.save_design_version(s, "Ant-v5", "a", {"terms": []}, "m")
+            run = repo.create_run(s, v.id)
+        with pytest.raises(WorkspaceError, match="disk is full"), ws.session() as s:
+            repo.append_metric_rows(s, run.id, [
+                (step, {f"k{k}": 1.0 for k in range(50)}) for step in range(5000)])
+        with ws.session() as s:
+            assert repo.metric_keys(s, run.id) == []
+            assert repo.get_run(s, run.id) is not None
