@@ -136,7 +136,7 @@ def upgrade(db_path: Path, target: str = "head") -> tuple[str | None, str]:
             before = _check_known(connection, db_path)
         script = ScriptDirectory.from_config(alembic_config())
         wanted = script.get_current_head() if target == "head" else target
-        if before == wanted:
+        if before is not None and before == wanted:
             return before, before
         if before is not None:
             _backup(db_path, before)

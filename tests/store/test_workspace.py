@@ -218,9 +218,9 @@ def test_disk_full_is_a_clear_error_with_no_partial_file(
 
 
 def test_writes_to_a_read_only_workspace_are_refused_clearly(ws: Workspace) -> None:
-    with Workspace.open(ws.root, read_only=True) as reader:
-        with pytest.raises(WorkspaceError, match="open read-only"), reader.session() as s:
-            repo.set_setting(s, "k", 1)
+    with (Workspace.open(ws.root, read_only=True) as reader,
+          pytest.raises(WorkspaceError, match="open read-only"), reader.session() as s):
+        repo.set_setting(s, "k", 1)
 
 
 def test_concurrent_writers_in_threads_all_commit(ws: Workspace) -> None:
