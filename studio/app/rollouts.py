@@ -88,7 +88,7 @@ class _Step:
 class GymVectorEnv:
     """Stand-in for ``VectorEnv`` over Gymnasium, used only where ``studio.sim.vector`` is absent.
 
-    Features: the numeric entries of Gymnasium's ``info``, ``alive``, ``ctrl_cost`` (sum of
+    Features: the numeric entries of Gymnasium's ``info``, ``alive``, ``ctrl_cost``/``ctrl_sq`` (sum of
     squared actions), ``qpos_<i>`` and ``qvel_<i>``.
     """
 
@@ -124,7 +124,7 @@ class GymVectorEnv:
         data = self.envs[i].unwrapped.data
         out = {k: float(v) for k, v in info.items() if np.ndim(v) == 0}
         out["alive"] = 0.0 if terminated else 1.0
-        out["ctrl_cost"] = float(np.sum(np.square(action)))
+        out["ctrl_cost"] = out["ctrl_sq"] = float(np.sum(np.square(action)))
         out.update({f"qpos_{j}": float(x) for j, x in enumerate(data.qpos)})
         out.update({f"qvel_{j}": float(x) for j, x in enumerate(data.qvel)})
         return out

@@ -1,0 +1,293 @@
+"""Drive one training run and keep the workspace up to date with it (no Qt).
+
+:class:`RunController` creates the run in the store, starts the training process, and on
+every :meth:`~RunController.poll` drains the process's messages, persists them (metrics in
+one bulk insert, markers, checkpoints, status and failure cause) in one transaction, and
+returns them for display. The UI calls ``poll`` from a ~10 Hz timer; nothing here blocks.
+
+>>> # ctl = RunController(workspace)
+>>> # run_id = ctl.start(design, "HalfCheetah-v5", PPOConfig(total_timesteps=50_000))
+>>> # update = ctl.poll()            # from a timer
+>>> # ctl.apply_design(edited.to_json())   # live reward edit, marked on the curves
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from studio.core.design import Design
+from studio.store import RunStatus, repo
+from studio.store.errors import InvalidRunTransitionError
+from studio.train.messages import (
+    Checkpointed,
+    Failed,
+    Finished,
+    Marker,
+    Message,
+    Metrics,
+    Progress,
+    Snapshot,
+)
+from studio.train.ppo import PPOConfig
+
+__all__ = ["PollResult", "ProcessLike", "RunController", "fallback_env_factory"]
+
+
+class ProcessLike(Protocol):
+    """What the controller needs of ``studio.train.process.TrainingProcess``."""
+
+    def start(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def stop(self) -> None: ...
+    def update_design(self, document: dict[str, Any], version_id: str) -> None: ...
+    def poll(self, max_items: int = 100) -> list[Message]: ...
+    def is_alive(self) -> bool: ...
+
+
+ProcessFactory = Callable[..., ProcessLike]
+"""``factory(config, design_doc, env_id, run_dir, *, run_key, design_version, env_factory)``."""
+
+
+def fallback_env_factory() -> str | None:
+    """The trainer's env factory: None (``studio.sim.vector``) when present, else Gymnasium."""
+    try:
+        import studio.sim.vector  # noqa: F401
+    except ImportError:
+        return "studio.app.rollouts:GymVectorEnv"
+    return None
+
+
+def _default_factory(*args: Any, **kwargs: Any) -> ProcessLike:
+    from studio.train.process import TrainingProcess
+
+    return TrainingProcess(*args, **kwargs)
+
+
+@dataclass
+class PollResult:
+    """What one poll brought, sorted by kind for the dashboard."""
+
+    metrics: list[Metrics] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+    checkpoints: list[Checkpointed] = field(default_factory=list)
+    progress: Progress | None = None
+    """The newest progress report."""
+    snapshot: Snapshot | None = None
+    """The newest policy snapshot."""
+    failed: Failed | None = None
+    finished: Finished | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Nothing arrived."""
+        return not (self.metrics or self.markers or self.checkpoints or self.progress
+                    or self.snapshot or self.failed or self.finished)
+
+
+class RunController:
+    """One training run at a time, persisted into ``workspace`` as it goes.
+
+    Attributes:
+        run_id: the store id of the current run (None before :meth:`start`).
+        status: the run's :class:`RunStatus` as last recorded.
+        latest_snapshot: the newest policy :class:`Snapshot` (for the viewer), or None.
+        failure: the :class:`Failed` message that ended the run, or None.
+    """
+
+    def __init__(self, workspace: Any, process_factory: ProcessFactory | None = None) -> None:
+        self.workspace = workspace
+        self._factory = process_factory or _default_factory
+        self._process: ProcessLike | None = None
+        self.run_id: int | None = None
+        self.env_id: str | None = None
+        self.status: RunStatus | None = None
+        self.latest_snapshot: Snapshot | None = None
+        self.failure: Failed | None = None
+        self.last_step = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """A run was started and has not ended."""
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED)
+
+    def start(self, design: Design, env_id: str | None = None,
+              config: PPOConfig | None = None, version_id: int | None = None,
+              *, env_factory: str | None = None, checkpoint_every: int = 10) -> int:
+        """Create the run (saving ``design`` as a version if ``version_id`` is None) and start it.
+
+        Raises:
+            RuntimeError: a run is still active (stop it first).
+        """
+        if self.active:
+            raise RuntimeError(f"run {self.run_id} is still {self.status}: stop it before "
+                               "starting another")
+        config = config or PPOConfig()
+        env_id = env_id or design.task
+        document = design.to_json()
+        with self.workspace.session() as s:
+            if version_id is None:
+                version_id = repo.save_design_version(
+                    s, env_id, design.name or "untitled", document, "started a run").id
+            run = repo.create_run(s, version_id, _config_json(config), seed=config.seed,
+                                  device=config.device)
+            run_id = run.id
+        run_dir, _ = self.workspace.media_path("runs", f"run-{run_id}")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_id, self.env_id = run_id, env_id
+        self.status, self.failure, self.latest_snapshot, self.last_step = (
+            RunStatus.QUEUED, None, None, 0)
+        try:
+            self._process = self._factory(
+                config, document, env_id, str(run_dir), run_key=str(run_id),
+                design_version=str(version_id), checkpoint_every=checkpoint_every,
+                env_factory=env_factory if env_factory is not None else fallback_env_factory())
+            self._process.start()
+        except Exception as exc:
+            self._set_status(RunStatus.FAILED, f"could not start training: {exc}")
+            self.failure = Failed(f"could not start training: {exc}")
+            raise
+        self._set_status(RunStatus.RUNNING)
+        return run_id
+
+    def pause(self) -> None:
+        """Pause at the next update boundary."""
+        if self._process is not None and self.status == RunStatus.RUNNING:
+            self._process.pause()
+            self._set_status(RunStatus.PAUSED)
+
+    def resume(self) -> None:
+        """Continue a paused run."""
+        if self._process is not None and self.status == RunStatus.PAUSED:
+            self._process.resume()
+            self._set_status(RunStatus.RUNNING)
+
+    def stop(self) -> None:
+        """Checkpoint and end at the next update boundary (``Finished`` follows in a poll)."""
+        if self._process is not None and self.active:
+            if self.status == RunStatus.PAUSED:
+                self._process.resume()
+            self._process.stop()
+
+    def apply_design(self, document: Mapping[str, Any], version_id: int | None = None,
+                     name: str | None = None) -> int:
+        """Send a design to the running run (a live reward edit); returns its version id.
+
+        An unsaved design (``version_id`` None) is saved as a new version first, so that
+        the ``design`` marker the trainer echoes names a version that exists.
+        """
+        if self._process is None or not self.active:
+            raise RuntimeError("no run is active: start one before applying a design to it")
+        doc = dict(document)
+        if version_id is None:
+            with self.workspace.session() as s:
+                version_id = repo.save_design_version(
+                    s, str(doc.get("task") or self.env_id), name or str(doc.get("name") or "untitled"),
+                    doc, "applied to a running run").id
+        self._process.update_design(doc, str(version_id))
+        return int(version_id)
+
+    def close(self) -> None:
+        """Stop a live run and forget the process (the app is closing)."""
+        if self._process is not None and self.active:
+            self._process.stop()
+        close = getattr(self._process, "close", None)
+        if close is not None and self._process is not None and not self._process.is_alive():
+            close()
+
+    # -- messages --------------------------------------------------------------------------
+
+    def poll(self, max_items: int = 500) -> PollResult:
+        """Drain up to ``max_items`` messages, persist them in one transaction, return them."""
+        out = PollResult()
+        if self._process is None or self.run_id is None:
+            return out
+        msgs = self._process.poll(max_items)
+        if not msgs:
+            return out
+        for m in msgs:
+            if isinstance(m, Metrics):
+                out.metrics.append(m)
+                self.last_step = max(self.last_step, m.step)
+            elif isinstance(m, Marker):
+                out.markers.append(m)
+            elif isinstance(m, Checkpointed):
+                out.checkpoints.append(m)
+            elif isinstance(m, Progress):
+                out.progress = m
+                self.last_step = max(self.last_step, m.step)
+            elif isinstance(m, Snapshot):
+                out.snapshot = self.latest_snapshot = m
+            elif isinstance(m, Failed):
+                out.failed = self.failure = m
+            elif isinstance(m, Finished):
+                out.finished = m
+        self._persist(out)
+        return out
+
+    def _persist(self, out: PollResult) -> None:
+        run_id = self.run_id
+        assert run_id is not None
+        with self.workspace.session() as s:
+            if out.metrics:
+                repo.append_metric_rows(s, run_id, [(m.step, _finite(m.values)) for m in out.metrics])
+            for mk in out.markers:
+                repo.add_marker(s, run_id, mk.step, mk.kind, dict(mk.payload))
+            for ck in out.checkpoints:
+                rel = self._relative(ck.path)
+                if rel is not None:
+                    repo.add_checkpoint(s, run_id, ck.step, rel)
+            new: RunStatus | None = None
+            error = None
+            if out.failed is not None:
+                new, error = RunStatus.FAILED, out.failed.cause
+            elif out.finished is not None:
+                new = RunStatus.COMPLETED if out.finished.reason == "completed" else RunStatus.STOPPED
+            if new is not None:
+                run = repo.get_run(s, run_id)
+                if run is not None:
+                    with contextlib.suppress(InvalidRunTransitionError):
+                        repo.set_run_status(s, run, new, error)
+                self.status = new
+
+    def _relative(self, path: str) -> str | None:
+        try:
+            rel = os.path.relpath(Path(path).absolute(), self.workspace.root)
+        except ValueError:
+            return None
+        return None if rel.startswith("..") else Path(rel).as_posix()
+
+    def _set_status(self, status: RunStatus, error: str | None = None) -> None:
+        if self.run_id is None:
+            return
+        with self.workspace.session() as s:
+            run = repo.get_run(s, self.run_id)
+            if run is not None:
+                try:
+                    repo.set_run_status(s, run, status, error)
+                except InvalidRunTransitionError:
+                    return
+        self.status = status
+
+
+def _finite(values: Mapping[str, float]) -> dict[str, float]:
+    out = {}
+    for k, v in values.items():
+        try:
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _config_json(config: PPOConfig) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()}
