@@ -73,7 +73,8 @@ def shape_values(term: Term, x: np.ndarray, step: float = 0) -> np.ndarray:
         params[k] = v if isinstance(v, str) else param_value(v, step)
     with np.errstate(all="ignore"):
         y = shape.fn(np, x, **params)
-    return np.asarray(y, dtype=np.float64) * np.ones_like(x)
+    out: np.ndarray = np.asarray(y, dtype=np.float64) * np.ones_like(x)
+    return out
 
 
 def effective_scales(

@@ -114,7 +114,8 @@ def combine(xp: Any, name: str, parts: Sequence[Any], params: dict[str, Any] | N
 
 def krc(x: torch.Tensor) -> torch.Tensor:
     """KRC along the last dimension of ``x`` (spec §1): ``s * prod(|x_i|) ** (1/n)``."""
-    return combine_krc(torch, list(torch.unbind(x, dim=-1)))
+    out: torch.Tensor = combine_krc(torch, list(torch.unbind(x, dim=-1)))
+    return out
 
 
 def potential_shaping(
@@ -132,7 +133,7 @@ def potential_shaping(
 
 def gamma_from_half_life(steps_per_second: float, half_life_seconds: float) -> float:
     """Discount whose weight halves after ``half_life_seconds`` (Lucy-SKG)."""
-    return 0.5 ** (1.0 / (steps_per_second * half_life_seconds))
+    return float(0.5 ** (1.0 / (steps_per_second * half_life_seconds)))
 
 
 __all__ = [

@@ -216,7 +216,7 @@ class CompiledDesign:
         ones: torch.Tensor,
         components: dict[str, torch.Tensor],
         values: dict[str, torch.Tensor],
-        outer: float,
+        outer: float | None,
     ) -> torch.Tensor | None:
         """The node's weighted value; sum groups flatten their children into ``components``.
 

@@ -182,10 +182,10 @@ def _compile(
         parts = [_compile(node.left, known, names, text, off)] + [
             _compile(c, known, names, text, off) for c in node.comparators
         ]
-        for op in node.ops:
-            if type(op) not in _CMPOPS:
-                raise _err(node, f"comparison '{type(op).__name__}' is not allowed", text, off)
-        ops = [_CMPOPS[type(op)] for op in node.ops]
+        for cmp in node.ops:
+            if type(cmp) not in _CMPOPS:
+                raise _err(node, f"comparison '{type(cmp).__name__}' is not allowed", text, off)
+        ops = [_CMPOPS[type(c)] for c in node.ops]
 
         def compare(xp: Any, f: Mapping[str, Any]) -> Any:
             vals = [p(xp, f) for p in parts]
@@ -311,7 +311,7 @@ def _closest(name: str, known: Collection[str]) -> str | None:
 def _source(node: ast.expr, name_of: Callable[[str], str], xp: str) -> str:
     def go(n: ast.expr) -> str:
         if isinstance(n, ast.Constant):
-            return repr(float(n.value))
+            return repr(float(n.value))  # type: ignore[arg-type]  # parse() admits numbers only
         if isinstance(n, ast.Name):
             if n.id in CONSTANTS:
                 return repr(CONSTANTS[n.id])
