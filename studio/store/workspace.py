@@ -79,7 +79,8 @@ class Workspace:
         """Open (and by default create) the workspace at ``path``.
 
         Writable opening takes the folder's lock, creates ``media/``, checks the database
-        file and migrates it to the newest schema. Read-only opening takes no lock and
+        file and migrates it to the newest schema (copying an existing database to
+        ``studio.db.before-<revision>.bak`` first). Read-only opening takes no lock and
         requires an existing database already at the newest schema.
 
         Raises:
@@ -104,6 +105,10 @@ class Workspace:
                 root.mkdir(parents=True)
             except OSError as exc:
                 raise read_only_error(root.parent, exc) from exc
+        # Root ignores permission bits, so this catches only what would really fail;
+        # it makes the answer the same whether or not a lock file is already there.
+        if not os.access(root, os.W_OK):
+            raise read_only_error(root)
         lock = WorkspaceLock(root)
         lock.acquire()
         try:

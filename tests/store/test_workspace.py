@@ -63,7 +63,8 @@ def test_failing_transaction_rolls_back(ws: Workspace) -> None:
         assert repo.get_setting(s, "k") is None
 
 
-def test_lock_held_by_another_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ending", ["close", "crash"])
+def test_lock_held_by_another_process(tmp_path: Path, ending: str) -> None:
     folder = tmp_path / "ws"
     Workspace.open(folder).close()
     holder = subprocess.Popen(
@@ -82,10 +83,13 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
             assert repo.list_designs(s) == []
     finally:
         assert holder.stdin is not None
-        holder.stdin.write("\n")
+        if ending == "crash":
+            holder.kill()  # the kernel drops a dead process's flock: no stale lock
+        else:
+            holder.stdin.write("\n")
         holder.stdin.close()
         holder.wait(timeout=20)
-    Workspace.open(folder).close()  # free again once the other process closed it
+    Workspace.open(folder).close()  # free again once the other process is gone
 
 
 def test_second_open_in_same_process_is_refused_until_close(tmp_path: Path) -> None:
@@ -237,14 +241,14 @@ def test_concurrent_writers_in_threads_all_commit(ws: Workspace) -> None:
 
 def test_database_disk_full_rolls_back_and_keeps_working(
         small_tmpfs: Callable[[int], Path]) -> None:
-    disk = small_tmpfs(512)
+    disk = small_tmpfs(320)
     with Workspace.open(disk / "ws") as ws:
         with ws.session() as s:
             v = repo.save_design_version(s, "Ant-v5", "a", {"terms": []}, "m")
             run = repo.create_run(s, v.id)
         with pytest.raises(WorkspaceError, match="disk is full"), ws.session() as s:
             repo.append_metric_rows(s, run.id, [
-                (step, {f"k{k}": 1.0 for k in range(50)}) for step in range(5000)])
+                (step, {f"k{k}": 1.0 for k in range(20)}) for step in range(2000)])
         with ws.session() as s:
             assert repo.metric_keys(s, run.id) == []
             assert repo.get_run(s, run.id) is not None
