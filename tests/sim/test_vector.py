@@ -1,0 +1,96 @@
+"""VectorEnv against Gymnasium's own single environments, step for step.
+
+Convention under test: environment ``i`` of ``VectorEnv(task, E, seed=s)`` behaves as
+``gym.make(env_id).reset(seed=s + i)`` followed by argument-less resets.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from studio.sim.vector import VectorEnv
+
+TOL = 1e-9
+
+
+def _compare(env_id: str, steps: int, num_envs: int = 3, seed: int = 7, max_episode_steps: int | None = None,
+             action_scale: float = 1.0) -> dict[str, int]:
+    """Run both side by side with the same float64 actions; return counts of episode ends."""
+    venv = VectorEnv(env_id, num_envs, seed=seed, max_episode_steps=max_episode_steps)
+    kwargs = {} if max_episode_steps is None else {"max_episode_steps": max_episode_steps}
+    envs = [gym.make(env_id, **kwargs) for _ in range(num_envs)]
+    obs = venv.reset()
+    for i, env in enumerate(envs):
+        ref, _ = env.reset(seed=seed + i)
+        np.testing.assert_allclose(obs[i], ref, rtol=0, atol=TOL)
+    rng = np.random.default_rng(123)
+    low, high = envs[0].action_space.low, envs[0].action_space.high
+    counts = {"terminated": 0, "truncated": 0}
+    for t in range(steps):
+        actions = rng.uniform(low, high, size=(num_envs, venv.act_dim)) * action_scale
+        res = venv.step(actions)
+        for i, env in enumerate(envs):
+            o, r, term, trunc, _ = env.step(actions[i])
+            where = f"{env_id} step {t} env {i}"
+            np.testing.assert_allclose(res.final_obs[i], o, rtol=0, atol=TOL, err_msg=where)
+            assert abs(res.task_reward[i] - r) <= TOL, where
+            assert bool(res.terminated[i]) == term and bool(res.truncated[i]) == trunc, where
+            if term or trunc:
+                counts["terminated"] += term
+                counts["truncated"] += trunc
+                assert res.episode_length[i] > 0 and np.isfinite(res.episode_return[i])
+                o, _ = env.reset()
+                np.testing.assert_allclose(res.obs[i], o, rtol=0, atol=TOL, err_msg=where + " (reset)")
+            else:
+                assert res.episode_length[i] == 0 and np.isnan(res.episode_return[i])
+                np.testing.assert_array_equal(res.obs[i], res.final_obs[i])
+    venv.close()
+    return counts
+
+
+def test_half_cheetah_matches_gymnasium_through_truncation() -> None:
+    counts = _compare("HalfCheetah-v5", steps=130, max_episode_steps=60)
+    assert counts["truncated"] == 6
+
+
+def test_hopper_matches_gymnasium_through_terminations() -> None:
+    # Large actions make the hopper fall within a few dozen steps.
+    counts = _compare("Hopper-v5", steps=150, max_episode_steps=100, action_scale=3.0)
+    assert counts["terminated"] >= 3
+
+
+@pytest.mark.parametrize("env_id", ["Ant-v5"])
+def test_contact_tasks_match_gymnasium(env_id: str) -> None:
+    # Ant's observation carries clipped cfrc_ext: exercises mj_rnePostConstraint after the step.
+    counts = _compare(env_id, steps=120, num_envs=2, max_episode_steps=50)
+    assert counts["truncated"] + counts["terminated"] >= 2
+
+
+def test_features_and_prev_features() -> None:
+    venv = VectorEnv("HalfCheetah-v5", 2, seed=0, max_episode_steps=3)
+    venv.set_feature_names(["x_velocity", "x_position"])
+    venv.reset()
+    first = venv.step(np.zeros((2, 6)))
+    # After a reset, prev features are those of the reset state (velocities from a zero step).
+    np.testing.assert_array_equal(first.prev_features["x_velocity"], 0.0)
+    second = venv.step(np.ones((2, 6)))
+    np.testing.assert_array_equal(second.prev_features["x_position"], first.features["x_position"])
+    third = venv.step(np.ones((2, 6)))
+    assert third.truncated.all()
+    fourth = venv.step(np.ones((2, 6)))
+    np.testing.assert_array_equal(fourth.prev_features["x_velocity"], 0.0)
+    # The task reward's forward part is the feature, exactly.
+    np.testing.assert_array_equal(second.task_parts["reward_forward"], second.features["x_velocity"])
+    venv.close()
+
+
+def test_reset_with_seed_is_reproducible() -> None:
+    venv = VectorEnv("Hopper-v5", 2, seed=3)
+    a = venv.reset()
+    venv.step(np.ones((2, 3)))
+    b = venv.reset(seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert venv.data(0).qpos.shape == (venv.task.model.nq,)
+    venv.close()
