@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import mujoco
 import numpy as np
@@ -80,12 +81,22 @@ def sanitize(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Entry:
-    """How to compute one feature: its kind and the indices it reads."""
+class AutoEntry:
+    """How one automatic feature is computed: a stable contract (the exporter prints code
+    from it).
+
+    ``kind`` is one of ``qpos``, ``qvel``, ``ctrl``, ``actuator_force``, ``sensor`` (a
+    column ``index`` of that array), ``xpos`` (body ``index``, axis ``component``), ``vel``
+    (body ``index``, component of [angular xyz, linear xyz] at the frame origin),
+    ``upright`` and ``contact_force`` (body ``index``).
+    """
 
     kind: str
     index: int
     component: int = 0
+
+
+_Entry = AutoEntry
 
 
 def _entity_names(
@@ -312,6 +323,11 @@ class AutoFeatures:
                     "sensor",
                 )
 
+    @property
+    def entries(self) -> Mapping[str, AutoEntry]:
+        """Feature name -> how it is computed (read-only)."""
+        return MappingProxyType(self._entries)
+
     def names(self) -> list[str]:
         """All feature names, in catalogue order."""
         return [s.name for s in self.specs]
@@ -361,7 +377,8 @@ class AutoFeatures:
         self, batch: StateBatch, kind: str, idx: np.ndarray, comp: np.ndarray
     ) -> np.ndarray:
         if kind in _COLUMN_FIELDS:
-            return getattr(batch, _COLUMN_FIELDS[kind])[:, idx]
+            column: np.ndarray = getattr(batch, _COLUMN_FIELDS[kind])
+            return column[:, idx]
         if kind == "xpos":
             return batch.xpos[:, idx, comp]
         if kind == "vel":
@@ -369,9 +386,9 @@ class AutoFeatures:
             return self.body_velocity(batch, bodies)[:, where, comp]
         if kind == "upright":
             q = batch.xquat[:, idx, :]
-            return 1.0 - 2.0 * (q[..., 1] ** 2 + q[..., 2] ** 2)
+            return np.asarray(1.0 - 2.0 * (q[..., 1] ** 2 + q[..., 2] ** 2))
         if kind == "contact_force":
-            return np.linalg.norm(batch.cfrc_ext[:, idx, 3:6], axis=-1)
+            return np.asarray(np.linalg.norm(batch.cfrc_ext[:, idx, 3:6], axis=-1))
         raise AssertionError(f"unknown feature kind {kind}")
 
     def body_velocity(

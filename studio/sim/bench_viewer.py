@@ -74,7 +74,7 @@ def run_viewer_bench(
     env = gym.make(env_id)
     env.reset(seed=seed)
     env.action_space.seed(seed)
-    model = env.unwrapped.model
+    model = env.unwrapped.model  # type: ignore[attr-defined]  # a MujocoEnv
     result: dict[str, Any] = {"env_id": env_id, "width": width, "height": height}
     with OffscreenRenderer(
         model,

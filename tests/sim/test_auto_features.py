@@ -116,6 +116,10 @@ def test_lazy_subset_is_the_same_as_full() -> None:
     assert list(part) == pick
     for n in pick:
         np.testing.assert_array_equal(part[n], full[n])
+    entry = auto.entries["body_torso_wz"]
+    assert (entry.kind, entry.index, entry.component) == ("vel", 1, 2)
+    with pytest.raises(TypeError):
+        auto.entries["x"] = entry  # type: ignore[index]
     with pytest.raises(KeyError, match="no_such"):
         auto.compute(batch, names=["no_such"])
 
