@@ -4,16 +4,13 @@ There is no ``alembic.ini``: :func:`alembic_config` points Alembic at the
 ``migrations`` package next to this module, so it works from a wheel as well as from a
 checkout. Developers write a new revision with::
 
-    python -m studio.store.migrate revision "add a column for X"
+    python -m studio.store.migrations revision "add a column for X"
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sqlite3
-import sys
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -153,27 +150,3 @@ def upgrade(db_path: Path, target: str = "head") -> tuple[str | None, str]:
         engine.dispose()
     assert after is not None
     return before, after
-
-
-def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m studio.store.migrate")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    rev = sub.add_parser("revision", help="autogenerate a new revision from the models")
-    rev.add_argument("message")
-    rev.add_argument("--rev-id", help="revision id, e.g. 0003 (default: next number)")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "studio.db"
-        upgrade(db)
-        engine = make_engine(db, pooled=False)
-        with engine.begin() as connection:
-            cfg = alembic_config()
-            cfg.attributes["connection"] = connection
-            rev_id = args.rev_id or f"{int(head_revision()) + 1:04d}"
-            command.revision(cfg, args.message, autogenerate=True, rev_id=rev_id)
-        engine.dispose()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main())
