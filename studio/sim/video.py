@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,40 @@ def record_frames(
         for frame in frames:
             writer.add(frame)
     return writer.frames
+
+
+def record_qpos(
+    path: str | os.PathLike[str],
+    model: Any,
+    qpos: Iterable[np.ndarray],
+    fps: float = 30,
+    width: int = 640,
+    height: int = 480,
+    track: int | str | None = 1,
+    **renderer_options: Any,
+) -> int:
+    """Render a trajectory of generalised positions (one ``qpos`` [nq] per frame) to ``path``.
+
+    Rendering needs positions only, so a recorded rollout (``StateBatch.qpos`` of one
+    environment over time) is enough. The renderer is created and closed in the calling
+    thread; ``track`` is the body the camera follows (1, the root of most robots);
+    ``renderer_options`` go to :class:`~studio.sim.render.OffscreenRenderer`. Returns the
+    number of frames written.
+    """
+    import mujoco
+
+    from studio.sim.render import OffscreenRenderer
+
+    data = mujoco.MjData(model)
+
+    def frames(renderer: OffscreenRenderer) -> Iterator[np.ndarray]:
+        for q in qpos:
+            data.qpos[:] = q
+            mujoco.mj_forward(model, data)  # positions, lights and the com the camera tracks
+            yield renderer.render(data)
+
+    with OffscreenRenderer(model, width, height, track=track, **renderer_options) as renderer:
+        return record_frames(path, frames(renderer), fps=fps)
 
 
 def read_video_frames(path: str | os.PathLike[str], max_frames: int | None = None) -> np.ndarray:

@@ -16,7 +16,13 @@ import pytest
 
 from studio.sim import mjlog
 from studio.sim.render import OffscreenRenderer, select_gl_backend
-from studio.sim.video import VideoError, VideoWriter, read_video_frames, record_frames
+from studio.sim.video import (
+    VideoError,
+    VideoWriter,
+    read_video_frames,
+    record_frames,
+    record_qpos,
+)
 
 
 def _env_state(env_id: str, steps: int = 10) -> tuple[mujoco.MjModel, mujoco.MjData]:
@@ -161,6 +167,17 @@ def test_video_round_trip(tmp_path: Path) -> None:
     # Lossy, but close to what went in (the padded column aside).
     assert np.abs(back[10, :, :161].astype(int) - frames[10]).mean() < 12.0
     assert read_video_frames(path, max_frames=5).shape[0] == 5
+
+
+def test_record_a_qpos_trajectory(tmp_path: Path) -> None:
+    model, data = _env_state("Hopper-v5", steps=0)
+    qpos = [data.qpos.copy() for _ in range(12)]
+    for k, q in enumerate(qpos):
+        q[0] += 0.05 * k  # the hopper slides forward; the camera follows it
+    path = tmp_path / "sub" / "hop.mp4"
+    assert record_qpos(path, model, qpos, fps=20, width=96, height=64) == 12
+    frames = read_video_frames(path)
+    assert frames.shape == (12, 64, 96, 3) and frames.std() > 10.0
 
 
 def test_video_errors_name_the_path(tmp_path: Path) -> None:
