@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -24,7 +25,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from studio.store.engine import check_database_file, make_engine, needs_immutable
+from studio.store.engine import (
+    BUSY_TIMEOUT_MS,
+    check_database_file,
+    make_engine,
+    needs_immutable,
+)
 from studio.store.errors import WorkspaceCorruptError, WorkspaceError
 from studio.store.files import relative_media_path
 from studio.store.lock import WorkspaceLock, read_only_error
@@ -49,6 +55,11 @@ def _translate(exc: DatabaseError, db_path: Path) -> WorkspaceError | None:
             f"Cannot write {db_path}: it or its folder is read-only. Fix the permissions "
             "or open the workspace read-only."
         )
+    if "database is locked" in text or "database is busy" in text:
+        return WorkspaceError(
+            f"{db_path} stayed busy for {BUSY_TIMEOUT_MS // 1000} s while another operation "
+            "was writing to it; the change was not saved. Try again in a moment."
+        )
     if "not a database" in text or "malformed" in text:
         return WorkspaceCorruptError(db_path, str(exc.orig))
     return None
@@ -71,6 +82,7 @@ class Workspace:
         self.engine = engine
         self._lock = lock
         self._closed = False
+        self._active = threading.local()
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
@@ -162,7 +174,12 @@ class Workspace:
         """
         if self._closed:
             raise WorkspaceError(f"The workspace {self.root} is closed: open it again.")
+        if getattr(self._active, "session", None) is not None:
+            # A second transaction would wait for the first one's write lock forever.
+            raise RuntimeError("ws.session() blocks cannot be nested in one thread: pass "
+                               "the outer session to the code that needs one.")
         session = self._sessions()
+        self._active.session = session
         try:
             yield session
             if self.read_only:
@@ -183,6 +200,7 @@ class Workspace:
             session.rollback()
             raise
         finally:
+            self._active.session = None
             session.close()
 
     def media_path(self, kind: str, name: str) -> tuple[Path, str]:

@@ -252,3 +252,12 @@ def test_database_disk_full_rolls_back_and_keeps_working(
         with ws.session() as s:
             assert repo.metric_keys(s, run.id) == []
             assert repo.get_run(s, run.id) is not None
+
+
+def test_nested_sessions_are_refused_instead_of_deadlocking(ws: Workspace) -> None:
+    with ws.session() as s:
+        repo.set_setting(s, "outer", 1)
+        with pytest.raises(RuntimeError, match="cannot be nested"), ws.session():
+            pass
+    with ws.session() as s:  # the outer block still committed, and sessions work again
+        assert repo.get_setting(s, "outer") == 1

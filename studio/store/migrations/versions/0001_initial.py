@@ -9,8 +9,8 @@ below makes SQLite refuse them too, so no code path, ORM or not, can change one.
 """
 from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0001'
