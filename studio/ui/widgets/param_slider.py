@@ -58,6 +58,12 @@ class ParamSlider(QWidget):
         value = self._lo + (self._hi - self._lo) * pos / _STEPS
         return round(value, self.spin.decimals())
 
+    def set_slider_range(self, low: float, high: float) -> None:
+        """Let the slider span [low, high] (the spin box keeps its valid range)."""
+        self._lo, self._hi = low, (high if high > low else low + 1.0)
+        self.spin.setSingleStep(self._step())
+        self.set_value(self.value())
+
     def value(self) -> float:
         """The displayed value."""
         return float(self.spin.value())
