@@ -1,0 +1,448 @@
+"""Source generation shared by the exporters: a design as readable array code.
+
+:func:`generate_reward_code` prints a design as plain Python over an array namespace
+(``np`` or ``torch``): named parameter constants, the shape and combiner functions copied
+verbatim from :mod:`studio.core.shapes` and :mod:`studio.core.combine` (their source is
+written once against ``xp``, so copying it gives the same numbers), one small documented
+function per term, and ``reward_from_features`` that mirrors
+:class:`studio.core.compile.CompiledDesign` step for step: sum groups flatten into
+components scaled by their enclosing weights, other groups are one component, condition
+events pay once per episode, potential shaping zeroes Phi on termination.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import json
+import keyword
+import math
+import re
+import textwrap
+from dataclasses import dataclass, field
+
+import studio
+from studio.core.combine import COMBINERS, potential_shaping
+from studio.core.design import Design, EventTerm, Group, Term, check
+from studio.core.expr import _clip, _pick, parse
+from studio.core.schedule import Param, Schedule
+from studio.core.shapes import SHAPES, _tolerance_sigmoid
+
+
+class ExportError(ValueError):
+    """A design or feature that cannot be exported; the message names it and says why."""
+
+    user_facing = True
+
+
+def content_hash(design: Design) -> str:
+    """sha256 of the design's canonical JSON: the workspace store's ``content_hash``."""
+    text = json.dumps(
+        design.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def header_lines(design: Design, kind: str) -> list[str]:
+    """The lines every exported module's docstring starts with."""
+    version = design.meta.get("version")
+    return [
+        f"Reward design {design.name!r} for {design.task}: {kind} exported by Reward Studio.",
+        "",
+        f"Design:        {design.name}" + (f" (version {version})" if version is not None else ""),
+        f"Task:          {design.task}",
+        f"Content hash:  sha256:{content_hash(design)}",
+        f"Studio:        reward-studio {studio.__version__}",
+    ]
+
+
+# --- constant folding --------------------------------------------------------------------------
+
+
+def fold_constants(text: str) -> str:
+    """``text`` with every constant sub-expression replaced by its (finite) value.
+
+    ``exp(2) * x`` becomes ``7.38905609893065 * x``: exported torch code then never calls a
+    tensor function on a Python float, and numpy code never divides two Python floats.
+    Non-finite results are left as they are.
+    """
+    tree = ast.parse(text.strip(), mode="eval")
+
+    class Folder(ast.NodeTransformer):
+        def generic_visit(self, node: ast.AST) -> ast.AST:
+            node = super().generic_visit(node)
+            foldable = isinstance(node, ast.expr) and not isinstance(node, ast.Constant | ast.Name)
+            if not foldable or not _is_constant(node):  # type: ignore[arg-type]
+                return node
+            try:
+                value = float(parse(ast.unparse(node)).evaluate(None, {}))
+            except Exception:  # leave it for the runtime to report
+                return node
+            if not math.isfinite(value):
+                return node
+            const: ast.expr = ast.Constant(abs(value))
+            if math.copysign(1.0, value) < 0:
+                const = ast.UnaryOp(ast.USub(), const)
+            return ast.copy_location(const, node)
+
+    return ast.unparse(Folder().visit(tree))
+
+
+def _is_constant(node: ast.expr) -> bool:
+    """True when ``node`` reads no feature (function names and pi/e are not features)."""
+    callees = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    return not any(
+        isinstance(n, ast.Name) and id(n) not in callees and n.id not in ("pi", "e")
+        for n in ast.walk(node)
+    )
+
+
+# --- helper sources -----------------------------------------------------------------------------
+
+_SCHEDULE_SRC = '''
+class Schedule:
+    """A number that follows the training step (linear, cosine or piecewise)."""
+
+    def __init__(self, kind, start=0.0, end=0.0, steps=1, begin=0, points=()):
+        self.kind, self.start, self.end = kind, start, end
+        self.steps, self.begin, self.points = steps, begin, tuple(points)
+
+    def value(self, step):
+        """The value at training step ``step``."""
+        if self.kind == "constant":
+            return float(self.start)
+        if self.kind == "piecewise":
+            pts = self.points
+            if not pts:
+                return float(self.start)
+            if step <= pts[0][0]:
+                return float(pts[0][1])
+            for (s0, v0), (s1, v1) in zip(pts, pts[1:]):
+                if step <= s1:
+                    frac = (step - s0) / max(s1 - s0, 1e-12)
+                    return float(v0 + (v1 - v0) * frac)
+            return float(pts[-1][1])
+        frac = min(max((step - self.begin) / max(self.steps, 1), 0.0), 1.0)
+        if self.kind == "cosine":
+            frac = 0.5 - 0.5 * math.cos(math.pi * frac)
+        return float(self.start + (self.end - self.start) * frac)
+
+    def __repr__(self):
+        return f"Schedule({self.kind!r}, start={self.start}, end={self.end}, steps={self.steps})"
+
+
+def _param(p, step):
+    """The value of a constant or a schedule at the training step."""
+    return p.value(step) if isinstance(p, Schedule) else p
+'''
+
+_BACKEND_HELPERS = {
+    "np": '''
+def _as_batch(v, ones):
+    """A constant or a [B] array as a float64 array [B]."""
+    v = np.asarray(v, dtype=np.float64)
+    return v if v.shape == ones.shape else v * ones
+
+
+def _flags(v, ones):
+    """terminated / truncated (a bool or [B] bools) as a bool array [B]."""
+    return np.broadcast_to(np.asarray(v, dtype=bool), ones.shape)
+''',
+    "torch": '''
+def _as_batch(v, ones):
+    """A constant or a [B] tensor as a tensor [B] of the batch's dtype."""
+    if isinstance(v, torch.Tensor):
+        return v.to(ones.dtype) if v.shape == ones.shape else v * ones
+    return float(v) * ones
+
+
+def _flags(v, ones):
+    """terminated / truncated (a bool or [B] bools) as a bool tensor [B]."""
+    return torch.as_tensor(v, device=ones.device).bool().expand(ones.shape)
+''',
+}
+
+
+def _fn_source(fn: object) -> str:
+    return textwrap.dedent(inspect.getsource(fn))  # type: ignore[arg-type]
+
+
+# --- the generator -----------------------------------------------------------------------------
+
+
+@dataclass
+class RewardCode:
+    """Generated source pieces; exporters assemble them into a module."""
+
+    constants: str
+    """``NAME = value`` lines, one per parameter."""
+    schedule: str
+    """The ``Schedule`` class and ``_param`` (empty when nothing is scheduled); goes first."""
+    helpers: str
+    """Shapes, combiners, expression helpers, schedules, backend helpers."""
+    terms: str
+    """One function per enabled term."""
+    body: str
+    """The body of ``reward_from_features`` (uses ``f``, ``prev``, ``ones``, ``step``, ``state``)."""
+    features: list[str]
+    """Feature names read (sorted)."""
+    prev_features: list[str]
+    """Feature names of s that potential shaping reads (sorted; empty without shaping)."""
+    events: list[str]
+    """Names of condition events (their once-per-episode state)."""
+    component_names: list[str]
+    scheduled: bool
+    uses_shaping: bool
+    imports: set[str] = field(default_factory=set)
+
+
+class _Gen:
+    def __init__(self, design: Design, xp: str) -> None:
+        self.d = design
+        self.xp = xp
+        self.const_lines: list[str] = []
+        self.const_names: set[str] = set()
+        self.term_srcs: list[str] = []
+        self.body: list[str] = []
+        self.shapes: set[str] = set()
+        self.combiners: set[str] = set()
+        self.features: set[str] = set()
+        self.scheduled = False
+        self.components: list[str] = []
+        self.helpers_needed: set[str] = set()
+
+    # constants ---------------------------------------------------------------------------
+    def const(self, owner: str, what: str, value: Param | str, comment: str = "") -> str:
+        """Declare a named constant and return the source that reads it at ``step``."""
+        base = re.sub(r"[^A-Z0-9_]", "_", f"{owner}_{what}".upper())
+        name, k = base, 2
+        while name in self.const_names:
+            name, k = f"{base}_{k}", k + 1
+        self.const_names.add(name)
+        if isinstance(value, Schedule) and value.kind != "constant":
+            self.scheduled = True
+            if value.kind == "piecewise":
+                lit = f"Schedule('piecewise', start={value.start!r}, points={[list(p) for p in value.points]!r})"
+            else:
+                lit = (
+                    f"Schedule({value.kind!r}, start={value.start!r}, end={value.end!r}, "
+                    f"steps={value.steps!r}, begin={value.begin!r})"
+                )
+            ref = f"_param({name}, step)"
+        elif isinstance(value, Schedule):
+            lit, ref = repr(float(value.start)), name
+        elif isinstance(value, str):
+            lit, ref = repr(value), name
+        else:
+            lit, ref = repr(float(value)), name
+        self.const_lines.append(f"{name} = {lit}" + (f"  # {comment}" if comment else ""))
+        return ref
+
+    def expr(self, text: str) -> str:
+        e = parse(fold_constants(text))
+        self.features |= e.names
+        src = e.to_source(lambda n: f"f[{n!r}]", xp=self.xp)
+        if "_clip(" in src:
+            self.helpers_needed.add("_clip")
+        if "_pick(" in src:
+            self.helpers_needed.add("_pick")
+        return src
+
+    # tree ----------------------------------------------------------------------------------
+    def node(self, node: Term | Group, outer: str | None, is_root: bool = False) -> str | None:
+        """Emit ``node``; return the variable holding its weighted value when a parent needs it.
+
+        ``outer`` is the source of the product of the enclosing sum groups' weights, or None
+        inside a non-sum group (whose combined value is the component).
+        """
+        if not node.enabled:
+            return None
+        if is_root and not isinstance(node.weight, Schedule) and node.weight == 1.0:
+            w = "1.0"
+        else:
+            w = self.const(node.name, "weight", node.weight)
+        if isinstance(node, Term):
+            call = f"{self.term(node)}(f, ones, step)"
+            if outer is not None:
+                self.emit_component(node.name, _scaled(outer, w, call))
+                return None
+            var = f"v_{node.name}"
+            self.body.append(f"{var} = {_mul(w, call)}")
+            return var
+        if node.combiner == "sum":
+            self.body.append(f"# group {node.name!r}: the weighted sum of its children")
+            if outer is not None:
+                for c in node.children:
+                    self.node(c, _mul(outer, w))
+                return None
+            parts = [v for c in node.children if (v := self.node(c, None)) is not None]
+            var = f"g_{node.name}"
+            total = " + ".join(parts) if parts else "0.0 * ones"
+            self.body.append(f"{var} = {_mul(w, f'({total})')}")
+            return var
+        self.combiners.add(node.combiner)
+        comb = COMBINERS[node.combiner]
+        params = {**comb.defaults(), **node.params}
+        kw = "".join(f", {k}={self.const(node.name, k, v)}" for k, v in params.items())
+        self.body.append(f"# group {node.name!r}: {node.combiner} of its children, one component")
+        parts = [v for c in node.children if (v := self.node(c, None)) is not None]
+        if not parts:
+            return None
+        call = f"_as_batch(combine_{node.combiner}({self.xp}, [{', '.join(parts)}]{kw}), ones)"
+        if outer is not None:
+            self.emit_component(node.name, _scaled(outer, w, call))
+            return None
+        var = f"g_{node.name}"
+        self.body.append(f"{var} = {_mul(w, call)}")
+        return var
+
+    def emit_component(self, name: str, src: str) -> None:
+        self.components.append(name)
+        self.body.append(f"components[{name!r}] = {src}")
+
+    def term(self, t: Term) -> str:
+        self.shapes.add(t.shape)
+        shape = SHAPES[t.shape]
+        params = {**shape.defaults(), **t.params}
+        kw = ", ".join(f"{k}={self.const(t.name, k, v)}" for k, v in params.items())
+        fn = f"term_{t.name}"
+        raw = self.expr(t.source)
+        doc = f"Term {t.name!r}: {t.shape}({t.source}) (unweighted)."
+        if t.description:
+            doc += "\n\n    " + "\n    ".join(textwrap.wrap(t.description, 88))
+        call = f"shape_{t.shape}({self.xp}, x" + (f", {kw}" if kw else "") + ")"
+        self.term_srcs.append(
+            f'def {fn}(f, ones, step=0):\n    """{_doc_escape(doc)}"""\n'
+            f"    x = _as_batch({raw}, ones)\n    return _as_batch({call}, ones)\n"
+        )
+        return fn
+
+    def event(self, ev: EventTerm) -> None:
+        w = self.const(ev.name, "weight", ev.weight, f"paid on {ev.trigger}")
+        self.body.append(f"# event {ev.name!r}: {ev.trigger}" + (f" when {ev.condition}" if ev.condition else ""))
+        if ev.trigger == "termination":
+            fire = "term_flags"
+        elif ev.trigger == "truncation":
+            fire = "(trunc_flags & ~term_flags)"
+        else:
+            cond = self.expr(ev.condition)
+            self.body.append(f"holds = _as_batch({cond}, ones) != 0")
+            self.body.append(f"before = fired.get({ev.name!r}, no_flags)")
+            fire = "(holds & ~before)"
+            self.body.append(f"new_fired[{ev.name!r}] = (before | holds) & ~(term_flags | trunc_flags)")
+        cast = f"{fire}.astype(np.float64)" if self.xp == "np" else f"{fire}.to(ones.dtype)"
+        self.emit_component(ev.name, f"{w} * {cast}")
+
+
+def _mul(a: str | None, b: str) -> str:
+    """``a * b``, or ``b`` alone when ``a`` is the constant 1 (multiplying by 1.0 is exact)."""
+    return b if a is None or a == "1.0" else f"{a} * {b}"
+
+
+def _scaled(outer: str, w: str, value: str) -> str:
+    """``outer * (w * value)``: the studio's order of multiplication, without needless 1.0s."""
+    inner = _mul(w, value)
+    if inner != value and outer not in (None, "1.0"):
+        inner = f"({inner})"
+    return _mul(outer, inner)
+
+
+def _doc_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"""', "'''")
+
+
+def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
+    """Generate the array code of ``design`` for namespace ``np`` or ``torch``.
+
+    Raises:
+        ExportError: the design is invalid or uses a shape/combiner without exportable source.
+    """
+    if xp not in _BACKEND_HELPERS:
+        raise ValueError(f"xp must be 'np' or 'torch', not {xp!r}")
+    try:
+        check(design)
+    except Exception as exc:
+        raise ExportError(f"design {design.name!r} cannot be exported: {exc}") from exc
+    for name in [n.name for _, n in design.walk()] + [e.name for e in design.events]:
+        if keyword.iskeyword(name):
+            raise ExportError(f"the name {name!r} is a Python keyword: rename it before exporting")
+    g = _Gen(design, xp)
+    g.body.append(f"# the root group {design.root.name!r}")
+    g.node(design.root, "1.0", is_root=True)
+    events = [e for e in design.events if e.enabled]
+    cond_events = [e.name for e in events if e.trigger == "condition"]
+    for ev in events:
+        g.event(ev)
+    prev_features: set[str] = set()
+    shaping = design.shaping if design.shaping is not None and design.shaping.enabled else None
+    if shaping is not None:
+        gamma = g.const(shaping.name, "gamma", shaping.gamma, "discount of the shaping")
+        slope = g.const(shaping.name, "negative_slope", shaping.negative_slope, "1 keeps the optimal policy")
+        w = g.const(shaping.name, "weight", shaping.weight)
+        before = set(g.features)
+        phi_next = g.expr(shaping.potential)
+        pe = parse(fold_constants(shaping.potential))
+        prev_features = set(pe.names)
+        g.features = before | pe.names
+        phi_s = pe.to_source(lambda n: f"prev[{n!r}]", xp=xp)
+        g.body += [
+            f"# potential shaping {shaping.name!r}: F = gamma * Phi(s') - Phi(s), Phi = {shaping.potential}",
+            f"phi_s = _as_batch({phi_s}, ones)",
+            f"phi_next = _as_batch({phi_next}, ones)",
+            "# A terminal state has potential 0, so shaping cannot pay for ending an episode.",
+            f"phi_next = {xp}.where(term_flags, 0.0 * phi_next, phi_next)",
+        ]
+        g.emit_component(shaping.name, f"{w} * potential_shaping({xp}, phi_s, phi_next, {gamma}, {slope})")
+
+    helpers: list[str] = []
+    helpers.append(_BACKEND_HELPERS[xp].strip())
+    if "_clip" in g.helpers_needed:
+        helpers.append(_plain_source(_clip))
+    if "_pick" in g.helpers_needed:
+        helpers.append(_plain_source(_pick))
+    if "tolerance" in g.shapes:
+        helpers.append(_plain_source(_tolerance_sigmoid))
+    for s in sorted(g.shapes):
+        helpers.append(_plain_source(SHAPES[s].fn, f"shape_{s}", f"shape {s!r}"))
+    for c in sorted(g.combiners):
+        helpers.append(_plain_source(COMBINERS[c].fn, f"combine_{c}", f"combiner {c!r}"))
+    if shaping is not None:
+        helpers.append(_plain_source(potential_shaping))
+    return RewardCode(
+        constants="\n".join(g.const_lines),
+        schedule=_SCHEDULE_SRC.strip() if g.scheduled else "",
+        helpers="\n\n\n".join(h.strip() for h in helpers),
+        terms="\n\n".join(g.term_srcs),
+        body="\n".join(g.body),
+        features=sorted(g.features),
+        prev_features=sorted(prev_features),
+        events=cond_events,
+        component_names=g.components,
+        scheduled=g.scheduled,
+        uses_shaping=shaping is not None,
+    )
+
+
+def _plain_source(fn: object, rename: str | None = None, what: str = "") -> str:
+    """The function's source without type hints, optionally renamed (``shape_<name>``).
+
+    Raises:
+        ExportError: the function has no Python source (a C function, a lambda in a REPL).
+    """
+    what = what or getattr(fn, "__name__", "function")
+    try:
+        src = _fn_source(fn)
+    except (OSError, TypeError) as exc:
+        raise ExportError(f"the {what} has no Python source to export ({exc})") from exc
+    tree = ast.parse(src)
+    fdef = tree.body[0]
+    if not isinstance(fdef, ast.FunctionDef):
+        raise ExportError(f"the {what} is not a plain function and cannot be exported")
+    if rename:
+        fdef.name = rename
+    fdef.returns = None
+    for arg in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs:
+        arg.annotation = None
+    fdef.decorator_list = []
+    return ast.unparse(tree)

@@ -1,0 +1,282 @@
+"""Standalone numpy source for a task's features, read from ``(model, data, action, next_data)``.
+
+The exported ``python`` format must compute its features without the studio. Each feature
+becomes one small function ``feature_<name>(model, data, action, next_data)`` returning a
+float64 array of one value (a batch of one, like :meth:`Task.features` rows):
+
+* automatic features (:mod:`studio.sim.auto_features`) are printed from their kind and
+  indices: a column of ``qpos``/``qvel``/``ctrl``/``actuator_force``/``sensordata``, a body
+  position, a body velocity at its frame origin, uprightness, a contact force;
+* semantic features are the task's own functions ``fn(before, after, action)``: a lambda's
+  source is cut out of its module with :mod:`ast`, numbers it closes over (``dt``, body ids,
+  numeric attributes of the task) are written as constants, and module-level helper
+  functions it calls (``dx_dt``, ``ctrl_sq``) are copied. Anything else (a call of a task
+  method, an object it closes over) cannot be exported: :class:`ExportError` names the
+  feature and what it reads.
+
+``tests/export/test_feature_code.py`` checks every exportable feature of the built-in tasks
+against :meth:`Task.features` on recorded states.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import numbers
+import sys
+import textwrap
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from studio.export.codegen import ExportError
+
+_STATE_CLASS = '''
+class _State:
+    """The arrays of one ``MjData`` that features read, with a batch axis of one."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def __getattr__(self, name):
+        if name == "sensordata" or hasattr(self._data, name):
+            value = getattr(self._data, name)
+            return np.asarray([value], dtype=np.float64)
+        raise AttributeError(name)
+'''
+
+_BODY_VELOCITY = '''
+def _body_velocity(model, d, body):
+    """6D velocity (angular, linear) of ``body`` at its frame origin, world frame.
+
+    Equal to ``mujoco.mj_objectVelocity(model, d, mujoco.mjtObj.mjOBJ_XBODY, body, res, 0)``.
+    """
+    cvel = np.asarray(d.cvel[body], dtype=np.float64)
+    w, v_tree = cvel[:3], cvel[3:]
+    offset = d.xpos[body] - d.subtree_com[model.body_rootid[body]]
+    return np.concatenate([w, v_tree + np.cross(w, offset)])
+'''
+
+_ALLOWED_GLOBALS = {"np", "math"}
+
+
+@dataclass
+class FeatureCode:
+    """Source of the features a design reads, ready to paste into a module."""
+
+    functions: dict[str, str]
+    """Feature name -> source of ``feature_<name>(model, data, action, next_data)``."""
+    helpers: list[str] = field(default_factory=list)
+    """Helper sources (``_State``, copied task helpers), each once, in dependency order."""
+    needs_contact: bool = False
+    """True when a feature reads ``cfrc_ext`` (``mj_rnePostConstraint`` must run first)."""
+
+
+class _Collector:
+    def __init__(self, task: Any) -> None:
+        self.task = task
+        self.helpers: dict[str, str] = {}
+
+    def add_helper(self, name: str, src: str) -> None:
+        self.helpers.setdefault(name, src.strip())
+
+
+def feature_code(task: Any, names: Iterable[str]) -> FeatureCode:
+    """Numpy source computing each feature of ``names`` for ``task``.
+
+    Raises:
+        ExportError: a feature is unknown or cannot be exported; the message names it.
+    """
+    col = _Collector(task)
+    out: dict[str, str] = {}
+    needs_contact = False
+    semantic = getattr(task, "_semantic", {})
+    auto = getattr(task, "_auto", None)
+    for name in sorted(set(names)):
+        if name in semantic:
+            tf = semantic[name]
+            out[name] = _semantic_source(col, name, tf.fn, tf.spec.description, tf.spec.unit)
+            needs_contact |= "cfrc_ext" in tf.needs
+        elif auto is not None and name in getattr(auto, "_entries", {}):
+            spec = next(s for s in auto.specs if s.name == name)
+            entry = auto._entries[name]
+            out[name] = _auto_source(col, name, entry, spec.description)
+            needs_contact |= entry.kind == "contact_force"
+        else:
+            raise ExportError(
+                f"feature {name!r} is not a feature of {getattr(task, 'env_id', task)}: "
+                "check the design's task"
+            )
+    return FeatureCode(out, list(col.helpers.values()), needs_contact)
+
+
+# --- automatic features ------------------------------------------------------------------------
+
+_COLUMNS = {"qpos": "qpos", "qvel": "qvel", "ctrl": "ctrl", "actuator_force": "actuator_force", "sensor": "sensordata"}
+
+
+def _auto_source(col: _Collector, name: str, entry: Any, description: str) -> str:
+    kind, i, c = entry.kind, int(entry.index), int(entry.component)
+    if kind in _COLUMNS:
+        expr = f"next_data.{_COLUMNS[kind]}[{i}]"
+    elif kind == "xpos":
+        expr = f"next_data.xpos[{i}, {c}]"
+    elif kind == "vel":
+        col.add_helper("_body_velocity", _BODY_VELOCITY)
+        expr = f"_body_velocity(model, next_data, {i})[{c}]"
+    elif kind == "upright":
+        expr = f"1.0 - 2.0 * (next_data.xquat[{i}, 1] ** 2 + next_data.xquat[{i}, 2] ** 2)"
+    elif kind == "contact_force":
+        expr = f"np.linalg.norm(next_data.cfrc_ext[{i}, 3:6])"
+    else:
+        raise ExportError(f"feature {name!r}: automatic feature kind {kind!r} cannot be exported")
+    return (
+        f"def feature_{name}(model, data, action, next_data):\n"
+        f'    """{_doc(description)}"""\n'
+        f"    return np.asarray([{expr}], dtype=np.float64)\n"
+    )
+
+
+# --- semantic features -------------------------------------------------------------------------
+
+
+def _doc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"""', "'''")
+
+
+def _lambda_node(fn: types.FunctionType) -> ast.Lambda:
+    """The ``ast.Lambda`` of ``fn`` in its module's source."""
+    code = fn.__code__
+    positions = [
+        (p[0], p[2])
+        for p in code.co_positions()
+        if p[0] is not None and p[2] is not None and p[3] is not None and p[3] > p[2]
+    ]
+    if not positions:
+        raise ValueError("no source positions")
+    line, column = min(positions)
+    src = inspect.getsource(sys.modules[fn.__module__])
+    best: ast.Lambda | None = None
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.Lambda):
+            b = node.body
+            start = (b.lineno, b.col_offset)
+            end = (b.end_lineno or b.lineno, b.end_col_offset or 0)
+            if start <= (line, column) <= end and (
+                best is None or (node.lineno, node.col_offset) > (best.lineno, best.col_offset)
+            ):
+                best = node
+    if best is None:
+        raise ValueError("lambda not found in its module")
+    return best
+
+
+class _Inline(ast.NodeTransformer):
+    """Replace closed-over numbers and numeric task attributes by constants; record helpers."""
+
+    def __init__(self, col: _Collector, fn: types.FunctionType, feature: str) -> None:
+        self.col = col
+        self.fn = fn
+        self.feature = feature
+        cells = fn.__closure__ or ()
+        self.closure = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in cells), strict=True))
+        self.params = set(fn.__code__.co_varnames[: fn.__code__.co_argcount])
+
+    def _fail(self, what: str) -> ExportError:
+        return ExportError(
+            f"feature {self.feature!r} cannot be exported: its definition "
+            f"({self.fn.__module__}, line {self.fn.__code__.co_firstlineno}) {what}"
+        )
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if isinstance(node.value, ast.Name) and node.value.id in self.closure and node.value.id not in self.params:
+            owner = self.closure[node.value.id]
+            value = getattr(owner, node.attr, None)
+            if _is_number(value):
+                return ast.copy_location(_const(value), node)
+            raise self._fail(f"reads {node.value.id}.{node.attr}, which is not a number")
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        ident = node.id
+        if ident in self.params or ident in _ALLOWED_GLOBALS:
+            return node
+        if ident in self.closure:
+            value = self.closure[ident]
+            if _is_number(value):
+                return ast.copy_location(_const(value), node)
+            raise self._fail(f"closes over {ident!r}, which is not a number")
+        value = self.fn.__globals__.get(ident, getattr(builtins, ident, None))
+        if isinstance(value, types.FunctionType) and value.__module__.startswith("studio."):
+            self.col.add_helper(ident, _function_source(self.col, value, self.feature))
+            return node
+        if ident in ("float", "int", "abs", "min", "max", "len", "range", "sum"):
+            return node
+        raise self._fail(f"uses {ident!r}, which the exported module does not have")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _const(value: Any) -> ast.expr:
+    v = float(value) if not isinstance(value, numbers.Integral) else int(value)
+    if v < 0:
+        return ast.UnaryOp(ast.USub(), ast.Constant(-v))
+    return ast.Constant(v)
+
+
+def _function_source(col: _Collector, fn: types.FunctionType, feature: str) -> str:
+    """The source of a module-level helper, without type hints; its own helpers are copied."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    fdef = tree.body[0]
+    if not isinstance(fdef, ast.FunctionDef) or fn.__closure__:
+        raise ExportError(f"feature {feature!r} cannot be exported: helper {fn.__name__} is not a plain function")
+    fdef.returns = None
+    for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs:
+        a.annotation = None
+    for stmt in fdef.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                value = fn.__globals__.get(node.id)
+                if isinstance(value, types.FunctionType) and value.__module__.startswith("studio."):
+                    col.add_helper(node.id, _function_source(col, value, feature))
+    return ast.unparse(tree)
+
+
+def _semantic_source(col: _Collector, name: str, fn: Callable[..., Any], description: str, unit: str) -> str:
+    doc = _doc(description + (f" [{unit}]" if unit else ""))
+    head = f"def feature_{name}(model, data, action, next_data):\n" f'    """{doc}"""\n'
+    col.add_helper("_State", _STATE_CLASS)
+    call_args = "_State(data), _State(next_data), np.asarray(action, dtype=np.float64).reshape(1, -1)"
+    if not isinstance(fn, types.FunctionType):
+        raise ExportError(f"feature {name!r} cannot be exported: it is computed by {fn!r}, not a function")
+    if fn.__name__ != "<lambda>":
+        # A plain module-level function: copy it and call it.
+        if fn.__closure__ or "." in fn.__qualname__:
+            raise ExportError(f"feature {name!r} cannot be exported: {fn.__qualname__} is not a module-level function")
+        col.add_helper(fn.__name__, _function_source(col, fn, name))
+        body = f"{fn.__name__}({call_args})"
+    else:
+        try:
+            node = _lambda_node(fn)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ExportError(f"feature {name!r} cannot be exported: its source was not found ({exc})") from exc
+        args = [a.arg for a in node.args.args]
+        if len(args) != 3:
+            raise ExportError(f"feature {name!r} cannot be exported: expected fn(before, after, action)")
+        expr = _Inline(col, fn, name).visit(node.body)
+        head += f"    {args[0]}, {args[1]}, {args[2]} = {call_args}\n"
+        body = ast.unparse(expr)
+    return head + f"    return np.asarray({body}, dtype=np.float64).reshape(1)\n"
+
+
+def check_feature_code(code: FeatureCode) -> dict[str, Callable[..., np.ndarray]]:
+    """Execute generated feature source (trusted: the studio's own output) for tests."""
+    namespace: dict[str, Any] = {"np": np, "__name__": "studio_feature_code"}
+    exec("\n\n".join(code.helpers + list(code.functions.values())), namespace)  # noqa: S102
+    return {n: namespace[f"feature_{n}"] for n in code.functions}

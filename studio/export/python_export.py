@@ -1,0 +1,204 @@
+"""The ``python`` and ``numpy-features`` exports: one standalone module, numpy and mujoco only.
+
+The module's entry point is ``compute_reward(model, data, action, next_data)``; see the
+docstring written into the module (:data:`_USAGE`) for events, schedules and batches.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Any
+
+from studio.core.design import Design
+from studio.export.codegen import RewardCode, generate_reward_code, header_lines
+from studio.export.feature_code import feature_code
+
+_USAGE = '''
+Usage::
+
+    total, components = compute_reward(model, data, action, next_data)
+
+``data`` is the ``mujoco.MjData`` before the step, ``next_data`` the one after it, and
+``action`` the action applied. ``total`` is a float; ``components`` maps each term, group,
+event and shaping name to its signed, weighted float contribution, and they sum to
+``total``.
+
+Episodes: condition events pay once per episode and potential shaping remembers the
+previous step, so pass ``terminated=True`` or ``truncated=True`` on the last step of each
+episode. That memory lives in a ``RewardState``; by default one module-level state is used,
+so with several environments give each its own: ``state = RewardState()`` then
+``compute_reward(..., state=state)``.
+
+Schedules: weights and parameters that follow the training step read ``step=`` (default 0).
+
+Batches: ``reward_from_features(features, prev_features, ...)`` takes feature arrays [B].
+'''
+
+_STATE_CLASS = '''
+class RewardState:
+    """What the reward remembers within an episode.
+
+    Attributes:
+        fired: condition event name -> bool [B], whether it already paid this episode.
+        prev_features: the features of the previous step (potential shaping reads Phi(s)
+            from them), or None at the start of an episode.
+    """
+
+    def __init__(self):
+        self.fired = {}
+        self.prev_features = None
+
+    def reset(self):
+        """Forget the episode: call it after a reset of the environment."""
+        self.fired = {}
+        self.prev_features = None
+'''
+
+
+def _indent(src: str, n: int = 4) -> str:
+    pad = " " * n
+    return "\n".join(pad + line if line.strip() else "" for line in src.splitlines())
+
+
+def reward_core(code: RewardCode, xp: str = "np") -> str:
+    """``reward_from_features``: the design over a batch of features (numpy)."""
+    return f'''
+def reward_from_features(
+    features, prev_features=None, *, step=0, state=None, terminated=False, truncated=False
+):
+    """The reward of B transitions from their features.
+
+    Args:
+        features: feature name -> float array [B] of the transitions (s, a, s').
+        prev_features: the same for the previous transitions (only potential shaping
+            reads them, for Phi(s)).
+        step: the training step that schedules follow.
+        state: a ``RewardState`` to read and update (condition events), or None.
+        terminated, truncated: bool or bool [B], whether each transition ends its episode.
+
+    Returns:
+        (total [B], components: name -> [B]); the components sum to the total.
+    """
+    f = {{name: np.asarray(features[name], dtype=np.float64) for name in FEATURES}}
+    ones = np.ones(_batch_size(features, terminated))
+    prev = prev_features
+    term_flags = _flags(terminated, ones)
+    trunc_flags = _flags(truncated, ones)
+    no_flags = np.zeros(ones.shape, dtype=bool)
+    fired = state.fired if state is not None else {{}}
+    new_fired = {{}}
+    components = {{}}
+{_indent(code.body)}
+    if state is not None:
+        state.fired = new_fired
+    total = 0.0 * ones
+    for value in components.values():
+        total = total + value
+    return total, components
+
+
+def _batch_size(features, flags):
+    for value in features.values():
+        return int(np.shape(value)[0])
+    return int(np.size(flags))
+'''
+
+
+def _parameters_block(code: RewardCode) -> str:
+    lines = ["# --- parameters " + "-" * 72, code.constants or "# (none)"]
+    lines.append("")
+    lines.append(f"FEATURES = {tuple(code.features)!r}")
+    lines.append('"""The feature names the design reads."""')
+    lines.append(f"COMPONENTS = {tuple(code.component_names)!r}")
+    lines.append('"""The components, in the order they are summed."""')
+    return "\n".join(lines)
+
+
+def export_python(design: Design, task: Any) -> str:
+    """The standalone numpy + mujoco module of ``design`` for ``task`` (a ``studio.sim`` Task).
+
+    Raises:
+        ExportError: a feature the design reads cannot be exported (the message names it).
+    """
+    code = generate_reward_code(design, "np")
+    feats = feature_code(task, code.features)
+    doc = "\n".join(header_lines(design, "standalone numpy + mujoco module")) + "\n" + _USAGE
+    doc += "\nRequires numpy and mujoco only.\n"
+    contact = (
+        "    # Contact forces (cfrc_ext) are only filled by mj_rnePostConstraint.\n"
+        "    mujoco.mj_rnePostConstraint(model, next_data)\n"
+        if feats.needs_contact
+        else ""
+    )
+    feature_fns = "\n\n".join(feats.functions[n] for n in code.features)
+    table = ",\n".join(f"    {n!r}: feature_{n}" for n in code.features)
+    parts = [
+        f'"""{doc}"""',
+        "from __future__ import annotations\n\nimport math\n\nimport mujoco\nimport numpy as np",
+        code.schedule,
+        _parameters_block(code),
+        "# --- features of a transition (s, a, s'), read from mujoco " + "-" * 30,
+        "\n\n\n".join(feats.helpers) if feats.helpers else "",
+        feature_fns,
+        f"FEATURE_FUNCTIONS = {{\n{table}\n}}" if code.features else "FEATURE_FUNCTIONS = {}",
+        f'''def compute_features(model, data, action, next_data):
+    """Every feature the design reads: name -> float64 array of one value."""
+{contact}    return {{name: fn(model, data, action, next_data) for name, fn in FEATURE_FUNCTIONS.items()}}''',
+        "# --- shapes, combiners and helpers (copied from Reward Studio) " + "-" * 26,
+        code.helpers,
+        "# --- terms " + "-" * 77,
+        code.terms or "# (no terms)",
+        "# --- the reward " + "-" * 72,
+        _STATE_CLASS.strip(),
+        "_DEFAULT_STATE = RewardState()",
+        reward_core(code).strip(),
+        f'''def compute_reward(
+    model, data, action, next_data, *, step=0, state=None, terminated=False, truncated=False
+):
+    """The reward of one step: ``(total, components)`` as floats.
+
+    ``data`` / ``next_data`` are the ``mujoco.MjData`` before and after the step. Pass
+    ``terminated`` / ``truncated`` on an episode's last step, and a ``RewardState`` per
+    environment when running several (default: one module-level state).
+    """
+    state = _DEFAULT_STATE if state is None else state
+    features = compute_features(model, data, action, next_data)
+{_prev_block(code)}    total, components = reward_from_features(
+        features, prev, step=step, state=state, terminated=terminated, truncated=truncated
+    )
+    done = bool(terminated) or bool(truncated)
+    state.prev_features = None if done else features
+    if done:
+        state.fired = {{}}
+    return float(total[0]), {{name: float(value[0]) for name, value in components.items()}}''',
+    ]
+    return format_source("\n\n\n".join(p.strip() for p in parts if p.strip()) + "\n")
+
+
+def _prev_block(code: RewardCode) -> str:
+    if not code.uses_shaping:
+        return "    prev = None  # no potential shaping: Phi(s) is never read\n"
+    return (
+        "    prev = state.prev_features\n"
+        "    if prev is None:\n"
+        "        # The first step of an episode: Phi(s) is read from the features of the\n"
+        "        # transition (s, 0, s), as the studio does after a reset: velocities and\n"
+        "        # control costs are zero there.\n"
+        "        prev = compute_features(model, data, np.zeros_like(action), data)\n"
+    )
+
+
+def format_source(src: str) -> str:
+    """``src`` formatted by ``ruff format`` when it is installed, else unchanged."""
+    ruff = shutil.which("ruff")
+    cmd = [ruff, "format", "--line-length", "100", "-"] if ruff else None
+    if cmd is None:
+        import sys
+
+        cmd = [sys.executable, "-m", "ruff", "format", "--line-length", "100", "-"]
+    try:
+        res = subprocess.run(cmd, input=src, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return src
+    return res.stdout if res.returncode == 0 and res.stdout else src
