@@ -133,7 +133,10 @@ class Workspace:
             try:
                 upgrade(db_path)
             except DatabaseError as exc:
-                raise (_translate(exc, db_path) or exc) from exc
+                translated = _translate(exc, db_path)
+                if translated is None:
+                    raise
+                raise translated from exc
             engine = make_engine(db_path)
         except BaseException:
             lock.release()
@@ -154,7 +157,10 @@ class Workspace:
                 check_schema(connection, db_path)
         except DatabaseError as exc:
             engine.dispose()
-            raise (_translate(exc, db_path) or exc) from exc
+            translated = _translate(exc, db_path)
+            if translated is None:
+                raise
+            raise translated from exc
         except BaseException:
             engine.dispose()
             raise
