@@ -96,9 +96,6 @@ class AutoEntry:
     component: int = 0
 
 
-_Entry = AutoEntry
-
-
 def _entity_names(
     model: mujoco.MjModel,
     obj: mujoco.mjtObj,
@@ -147,7 +144,7 @@ class AutoFeatures:
         self.model = model
         self.specs: list[FeatureSpec] = []
         self.skipped: dict[str, str] = {}
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, AutoEntry] = {}
         self._body_root = np.asarray(model.body_rootid, dtype=np.intp)
         self._add_bodies()
         self._add_joints()
@@ -156,112 +153,62 @@ class AutoFeatures:
 
     # -- catalogue -------------------------------------------------------------------
 
-    def _add(self, name: str, entry: _Entry, description: str, unit: str, group: str) -> None:
+    def _add(self, name: str, group: str, unit: str, entry: AutoEntry, text: str) -> None:
         base, k = name, 2
         while name in self._entries:  # names of different kinds may still collide
             name, k = f"{base}_{k}", k + 1
         self._entries[name] = entry
-        self.specs.append(FeatureSpec(name=name, description=description, unit=unit, group=group))
+        self.specs.append(FeatureSpec(name=name, description=text, unit=unit, group=group))
 
+    # One feature per statement reads better here than ruff's exploded calls.
+    # fmt: off
     def _add_bodies(self) -> None:
         m = self.model
         names = _entity_names(m, mujoco.mjtObj.mjOBJ_BODY, m.nbody, "body")
         for b in range(1, m.nbody):  # body 0 is the world: it never moves
             n, p = names[b], f"body_{names[b]}"
             for a, ax in enumerate(_AXES):
-                self._add(
-                    f"{p}_{ax}",
-                    _Entry("xpos", b, a),
-                    f"Position {ax} of body '{n}' (frame origin, world frame), in m.",
-                    "m",
-                    "body",
-                )
+                self._add(f"{p}_{ax}", "body", "m", AutoEntry("xpos", b, a),
+                          f"Position {ax} of body '{n}' (frame origin, world frame), in m.")
             for a, ax in enumerate(_AXES):
-                self._add(
-                    f"{p}_v{ax}",
-                    _Entry("vel", b, 3 + a),
-                    f"Linear velocity {ax} of body '{n}' at its frame origin, world frame, in m/s.",
-                    "m/s",
-                    "body",
-                )
+                self._add(f"{p}_v{ax}", "body", "m/s", AutoEntry("vel", b, 3 + a),
+                          f"Linear velocity {ax} of body '{n}' (frame origin, world frame), "
+                          "in m/s.")
             for a, ax in enumerate(_AXES):
-                self._add(
-                    f"{p}_w{ax}",
-                    _Entry("vel", b, a),
-                    f"Angular velocity about world {ax} of body '{n}', in rad/s.",
-                    "rad/s",
-                    "body",
-                )
-            self._add(
-                f"{p}_upright",
-                _Entry("upright", b),
-                f"Uprightness of body '{n}': world z of its z axis, 1 upright, -1 upside "
-                "down (unitless).",
-                "1",
-                "body",
-            )
-            self._add(
-                f"{p}_contact_force",
-                _Entry("contact_force", b),
-                f"Magnitude of the external (contact) force on body '{n}', in N.",
-                "N",
-                "contact",
-            )
+                self._add(f"{p}_w{ax}", "body", "rad/s", AutoEntry("vel", b, a),
+                          f"Angular velocity about world {ax} of body '{n}', in rad/s.")
+            self._add(f"{p}_upright", "body", "1", AutoEntry("upright", b),
+                      f"Uprightness of body '{n}': world z of its z axis, 1 upright, -1 upside "
+                      "down (unitless).")
+            self._add(f"{p}_contact_force", "contact", "N", AutoEntry("contact_force", b),
+                      f"Magnitude of the external (contact) force on body '{n}', in N.")
 
     def _add_joints(self) -> None:
         m = self.model
         names = _entity_names(m, mujoco.mjtObj.mjOBJ_JOINT, m.njnt, "joint")
         for j in range(m.njnt):
             n, p = names[j], f"joint_{names[j]}"
-            qadr, dadr = int(m.jnt_qposadr[j]), int(m.jnt_dofadr[j])
-            jtype = int(m.jnt_type[j])
+            qadr, dadr, jtype = int(m.jnt_qposadr[j]), int(m.jnt_dofadr[j]), int(m.jnt_type[j])
             if jtype in (mujoco.mjtJoint.mjJNT_HINGE, mujoco.mjtJoint.mjJNT_SLIDE):
                 hinge = jtype == mujoco.mjtJoint.mjJNT_HINGE
-                unit = "rad" if hinge else "m"
-                what = "Angle" if hinge else "Displacement"
-                self._add(
-                    f"{p}_pos",
-                    _Entry("qpos", qadr),
-                    f"{what} of joint '{n}', in {unit}.",
-                    unit,
-                    "joint",
-                )
-                self._add(
-                    f"{p}_vel",
-                    _Entry("qvel", dadr),
-                    f"Velocity of joint '{n}', in {unit}/s.",
-                    f"{unit}/s",
-                    "joint",
-                )
+                u, what = ("rad", "Angle") if hinge else ("m", "Displacement")
+                self._add(f"{p}_pos", "joint", u, AutoEntry("qpos", qadr),
+                          f"{what} of joint '{n}', in {u}.")
+                self._add(f"{p}_vel", "joint", f"{u}/s", AutoEntry("qvel", dadr),
+                          f"Velocity of joint '{n}', in {u}/s.")
                 continue
+            rot_dof = dadr  # ball: three angular velocities
             if jtype == mujoco.mjtJoint.mjJNT_FREE:
                 for a, ax in enumerate(_AXES):
-                    self._add(
-                        f"{p}_{ax}",
-                        _Entry("qpos", qadr + a),
-                        f"Position {ax} of free joint '{n}', world frame, in m.",
-                        "m",
-                        "joint",
-                    )
+                    self._add(f"{p}_{ax}", "joint", "m", AutoEntry("qpos", qadr + a),
+                              f"Position {ax} of free joint '{n}', world frame, in m.")
                 for a, ax in enumerate(_AXES):
-                    self._add(
-                        f"{p}_v{ax}",
-                        _Entry("qvel", dadr + a),
-                        f"Linear velocity {ax} of free joint '{n}', world frame, in m/s.",
-                        "m/s",
-                        "joint",
-                    )
+                    self._add(f"{p}_v{ax}", "joint", "m/s", AutoEntry("qvel", dadr + a),
+                              f"Linear velocity {ax} of free joint '{n}', world frame, in m/s.")
                 rot_dof = dadr + 3
-            else:  # ball
-                rot_dof = dadr
             for a, ax in enumerate(_AXES):
-                self._add(
-                    f"{p}_w{ax}",
-                    _Entry("qvel", rot_dof + a),
-                    f"Angular velocity about local {ax} of joint '{n}', in rad/s.",
-                    "rad/s",
-                    "joint",
-                )
+                self._add(f"{p}_w{ax}", "joint", "rad/s", AutoEntry("qvel", rot_dof + a),
+                          f"Angular velocity about local {ax} of joint '{n}', in rad/s.")
             self.skipped[f"{p}_quat"] = (
                 "a quaternion is no scalar feature; use the body's uprightness and angular "
                 "velocity instead"
@@ -269,59 +216,35 @@ class AutoFeatures:
 
     def _add_actuators(self) -> None:
         m = self.model
-        names = _entity_names(
-            m,
-            mujoco.mjtObj.mjOBJ_ACTUATOR,
-            m.nu,
-            "actuator",
-            fallback=lambda i: _actuated_joint_name(m, i),
-        )
+        names = _entity_names(m, mujoco.mjtObj.mjOBJ_ACTUATOR, m.nu, "actuator",
+                              fallback=lambda i: _actuated_joint_name(m, i))
         for i in range(m.nu):
             n, p = names[i], f"act_{names[i]}"
-            force_unit = "N or N*m"
+            u = "N or N*m"
             if int(m.actuator_trntype[i]) == mujoco.mjtTrn.mjTRN_JOINT:
-                jtype = int(m.jnt_type[m.actuator_trnid[i, 0]])
-                force_unit = "N*m" if jtype == mujoco.mjtJoint.mjJNT_HINGE else "N"
-            self._add(
-                f"{p}_ctrl",
-                _Entry("ctrl", i),
-                f"Control applied to actuator '{n}' (the action after clipping to its "
-                "control range).",
-                "1",
-                "actuator",
-            )
-            self._add(
-                f"{p}_force",
-                _Entry("actuator_force", i),
-                f"Force of actuator '{n}', in {force_unit}.",
-                force_unit,
-                "actuator",
-            )
+                hinge = int(m.jnt_type[m.actuator_trnid[i, 0]]) == mujoco.mjtJoint.mjJNT_HINGE
+                u = "N*m" if hinge else "N"
+            self._add(f"{p}_ctrl", "actuator", "1", AutoEntry("ctrl", i),
+                      f"Control of actuator '{n}' (the action after clipping to its range).")
+            self._add(f"{p}_force", "actuator", u, AutoEntry("actuator_force", i),
+                      f"Force of actuator '{n}', in {u}.")
 
     def _add_sensors(self) -> None:
         m = self.model
         names = _entity_names(m, mujoco.mjtObj.mjOBJ_SENSOR, m.nsensor, "sensor")
         for s in range(m.nsensor):
             n, adr, dim = names[s], int(m.sensor_adr[s]), int(m.sensor_dim[s])
-            unit = _SENSOR_UNITS.get(mujoco.mjtSensor(int(m.sensor_type[s])), "")
-            in_unit = f", in {unit}" if unit else ""
+            u = _SENSOR_UNITS.get(mujoco.mjtSensor(int(m.sensor_type[s])), "")
+            in_u = f", in {u}" if u else ""
             if dim == 1:
-                self._add(
-                    f"sensor_{n}",
-                    _Entry("sensor", adr),
-                    f"Reading of sensor '{n}'{in_unit}.",
-                    unit,
-                    "sensor",
-                )
+                self._add(f"sensor_{n}", "sensor", u, AutoEntry("sensor", adr),
+                          f"Reading of sensor '{n}'{in_u}.")
                 continue
             for k in range(dim):
-                self._add(
-                    f"sensor_{n}_{k}",
-                    _Entry("sensor", adr + k),
-                    f"Component {k} of sensor '{n}'{in_unit}.",
-                    unit,
-                    "sensor",
-                )
+                self._add(f"sensor_{n}_{k}", "sensor", u, AutoEntry("sensor", adr + k),
+                          f"Component {k} of sensor '{n}'{in_u}.")
+
+    # fmt: on
 
     @property
     def entries(self) -> Mapping[str, AutoEntry]:
