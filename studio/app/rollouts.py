@@ -23,7 +23,7 @@ from studio.core.compile import compile_design
 from studio.core.design import Design
 
 __all__ = [
-    "Policy", "RolloutTrace", "heatmap_grid", "load_task", "make_env", "policy_from_checkpoint",
+    "Policy", "RolloutTrace", "action_bounds", "heatmap_grid", "load_task", "make_env", "policy_from_checkpoint",
     "policy_from_snapshot", "random_policy", "record_rollout", "zero_policy",
 ]
 
@@ -40,7 +40,7 @@ class _State(Protocol):
 
 
 def load_task(task_or_id: Any) -> Any:
-    """The task object for an env id (``studio.sim.tasks.get_task``), or ``task_or_id`` itself.
+    """The task object for an env id (``studio.sim.registry.get_task``), or ``task_or_id`` itself.
 
     Returns the id unchanged when the task registry is not available, so that
     :func:`make_env` can fall back to plain Gymnasium.
@@ -48,7 +48,7 @@ def load_task(task_or_id: Any) -> Any:
     if not isinstance(task_or_id, str):
         return task_or_id
     try:
-        from studio.sim.tasks import get_task
+        from studio.sim.registry import get_task
     except ImportError:
         return task_or_id
     return get_task(task_or_id)
@@ -69,7 +69,22 @@ def make_env(task: Any, num_envs: int = 1, seed: int = 0) -> Any:
         from studio.sim.vector import VectorEnv
     except ImportError:
         return GymVectorEnv(task_env_id(task), num_envs, seed)
-    return VectorEnv(load_task(task), num_envs, seed)
+    resolved = load_task(task)
+    if not getattr(resolved, "native", True):
+        try:
+            from studio.sim.gym_vector import GymVectorEnv as SimGymVectorEnv
+        except ImportError:
+            return GymVectorEnv(task_env_id(task), num_envs, seed)
+        return SimGymVectorEnv(resolved, num_envs, seed)
+    return VectorEnv(resolved, num_envs, seed)
+
+
+def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Finite ``(low, high)`` of the env's actions (an unlimited actuator gets [-1, 1])."""
+    src = env if hasattr(env, "action_low") else getattr(env, "task", env)
+    low = np.asarray(src.action_low, dtype=np.float64).reshape(-1)
+    high = np.asarray(src.action_high, dtype=np.float64).reshape(-1)
+    return np.where(np.isfinite(low), low, -1.0), np.where(np.isfinite(high), high, 1.0)
 
 
 @dataclass
@@ -355,8 +370,9 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
             names = sorted(compile_design(design).required_features)
         names += [n for n in extra_features if n not in names]
         env.set_feature_names(names)
+        low, high = action_bounds(env)
         if policy is None or policy == "random":
-            act: Policy = random_policy(env.action_low, env.action_high, seed)
+            act: Policy = random_policy(low, high, seed)
         elif policy == "zero":
             act = zero_policy(env.act_dim)
         elif callable(policy):
@@ -377,8 +393,7 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
         for t in range(steps):
             if state is not None and state.is_interruption_requested():
                 break
-            a = np.clip(np.asarray(act(obs), dtype=np.float64).reshape(1, -1),
-                        env.action_low, env.action_high)
+            a = np.clip(np.asarray(act(obs), dtype=np.float64).reshape(1, -1), low, high)
             all_obs[t], actions[t] = obs[0], a[0]
             res = env.step(a)
             for n in names:
@@ -404,7 +419,7 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
             actions=actions[cut], obs=all_obs[cut],
             qpos=None if qpos is None else qpos[:done + 1],
             qvel=None if qvel is None else qvel[:done + 1],
-            action_low=np.asarray(env.action_low), action_high=np.asarray(env.action_high),
+            action_low=low, action_high=high,
             meta={"seed": seed, "design": None if design is None else design.name},
         )
     finally:

@@ -24,8 +24,8 @@ class _State:
 
 def _pendulum_design() -> Design:
     return Design("p", "InvertedPendulum-v5", Group("reward", [
-        Term("alive", "alive"),
-        Term("angle", "qpos_1 * qpos_1", weight=-2.0),
+        Term("alive", "healthy"),
+        Term("angle", "pole_angle * pole_angle", weight=-2.0),
     ]))
 
 
@@ -38,7 +38,7 @@ def test_record_rollout_components_sum_to_total_and_states_replay() -> None:
     np.testing.assert_allclose(trace.components["alive"] + trace.components["angle"], trace.total)
     np.testing.assert_allclose(trace.components["angle"], -2.0 * trace.values["angle"])
     assert trace.qpos is not None and trace.qpos.shape[0] == 61
-    np.testing.assert_array_equal(trace.task_reward, trace.features["alive"])  # v5: 0 on falling
+    np.testing.assert_array_equal(trace.task_reward, trace.features["healthy"])  # v5: 0 on falling
     assert trace.terminated.any()  # a random policy drops the pole within 60 steps
 
 
