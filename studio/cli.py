@@ -129,9 +129,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _prepare_runtime() -> None:
+    """Choose MuJoCo's GL backend before anything imports it, and route its warnings to logging."""
+    import logging
+    import os
+
+    logging.basicConfig(level=os.environ.get("STUDIO_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    from studio.sim.render import select_gl_backend
+
+    select_gl_backend()
+    try:
+        from studio.sim.mjlog import install_warning_handler
+
+        install_warning_handler()
+    except Exception:  # never let logging set-up stop a command
+        logging.getLogger("studio").debug("MuJoCo warning handler not installed", exc_info=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reward-studio`` console script."""
     args = build_parser().parse_args(argv)
+    _prepare_runtime()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
