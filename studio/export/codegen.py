@@ -52,7 +52,7 @@ def header_lines(design: Design, kind: str) -> list[str]:
         "",
         f"Design:        {design.name}" + (f" (version {version})" if version is not None else ""),
         f"Task:          {design.task}",
-        f"Content hash:  sha256:{content_hash(design)}",
+        f"Content hash:  sha256:{design.meta.get('content_hash') or content_hash(design)}",
         f"Studio:        reward-studio {studio.__version__}",
     ]
 

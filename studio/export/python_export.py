@@ -61,11 +61,29 @@ def _indent(src: str, n: int = 4) -> str:
     return "\n".join(pad + line if line.strip() else "" for line in src.splitlines())
 
 
+_SETUP = {
+    "np": (
+        "    f = {name: np.asarray(features[name], dtype=np.float64) for name in FEATURES}\n"
+        "    ones = np.ones(_batch_size(features, terminated))\n"
+        "    no_flags = np.zeros(ones.shape, dtype=bool)"
+    ),
+    "torch": (
+        "    first = next(iter(features.values()), None)\n"
+        "    device = first.device if isinstance(first, torch.Tensor) else None\n"
+        "    f = {name: torch.as_tensor(features[name], dtype=dtype, device=device) for name in FEATURES}\n"
+        "    ones = torch.ones(_batch_size(features, terminated), dtype=dtype, device=device)\n"
+        "    no_flags = torch.zeros(ones.shape, dtype=torch.bool, device=device)"
+    ),
+}
+
+
 def reward_core(code: RewardCode, xp: str = "np") -> str:
-    """``reward_from_features``: the design over a batch of features (numpy)."""
+    """``reward_from_features``: the design over a batch of features (``np`` or ``torch``)."""
+    dtype_arg = ", dtype=torch.float32" if xp == "torch" else ""
+    dtype_doc = "\n        dtype: the floating point type of the computation." if xp == "torch" else ""
     return f'''
 def reward_from_features(
-    features, prev_features=None, *, step=0, state=None, terminated=False, truncated=False
+    features, prev_features=None, *, step=0, state=None, terminated=False, truncated=False{dtype_arg}
 ):
     """The reward of B transitions from their features.
 
@@ -75,17 +93,15 @@ def reward_from_features(
             reads them, for Phi(s)).
         step: the training step that schedules follow.
         state: a ``RewardState`` to read and update (condition events), or None.
-        terminated, truncated: bool or bool [B], whether each transition ends its episode.
+        terminated, truncated: bool or bool [B], whether each transition ends its episode.{dtype_doc}
 
     Returns:
         (total [B], components: name -> [B]); the components sum to the total.
     """
-    f = {{name: np.asarray(features[name], dtype=np.float64) for name in FEATURES}}
-    ones = np.ones(_batch_size(features, terminated))
+{_SETUP[xp]}
     prev = prev_features
     term_flags = _flags(terminated, ones)
     trunc_flags = _flags(truncated, ones)
-    no_flags = np.zeros(ones.shape, dtype=bool)
     fired = state.fired if state is not None else {{}}
     new_fired = {{}}
     components = {{}}
@@ -100,8 +116,8 @@ def reward_from_features(
 
 def _batch_size(features, flags):
     for value in features.values():
-        return int(np.shape(value)[0])
-    return int(np.size(flags))
+        return int(value.shape[0]) if hasattr(value, "shape") else len(value)
+    return {"int(torch.as_tensor(flags).numel())" if xp == "torch" else "int(np.size(flags))"}
 '''
 
 
@@ -121,10 +137,22 @@ def export_python(design: Design, task: Any) -> str:
     Raises:
         ExportError: a feature the design reads cannot be exported (the message names it).
     """
+    return format_source("\n\n\n".join(python_parts(design, task)) + "\n")
+
+
+def python_parts(
+    design: Design,
+    task: Any,
+    kind: str = "standalone numpy + mujoco module",
+    usage: str = _USAGE,
+    requires: str = "numpy and mujoco only",
+    imports: str = "",
+) -> list[str]:
+    """The blocks of the python export, in order (the gymnasium export appends its wrapper)."""
     code = generate_reward_code(design, "np")
     feats = feature_code(task, code.features)
-    doc = "\n".join(header_lines(design, "standalone numpy + mujoco module")) + "\n" + _USAGE
-    doc += "\nRequires numpy and mujoco only.\n"
+    doc = "\n".join(header_lines(design, kind)) + "\n" + usage
+    doc += f"\nRequires {requires}.\n"
     contact = (
         "    # Contact forces (cfrc_ext) are only filled by mj_rnePostConstraint.\n"
         "    mujoco.mj_rnePostConstraint(model, next_data)\n"
@@ -135,7 +163,7 @@ def export_python(design: Design, task: Any) -> str:
     table = ",\n".join(f"    {n!r}: feature_{n}" for n in code.features)
     parts = [
         f'"""{doc}"""',
-        "from __future__ import annotations\n\nimport math\n\nimport mujoco\nimport numpy as np",
+        "from __future__ import annotations\n\nimport math\n\n" + imports + "import mujoco\nimport numpy as np",
         code.schedule,
         _parameters_block(code),
         "# --- features of a transition (s, a, s'), read from mujoco " + "-" * 30,
@@ -173,7 +201,7 @@ def export_python(design: Design, task: Any) -> str:
         state.fired = {{}}
     return float(total[0]), {{name: float(value[0]) for name, value in components.items()}}''',
     ]
-    return format_source("\n\n\n".join(p.strip() for p in parts if p.strip()) + "\n")
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _prev_block(code: RewardCode) -> str:
