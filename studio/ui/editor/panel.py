@@ -94,8 +94,8 @@ class RewardEditor(QWidget):
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.left_split)
         self.split.addWidget(self.stack)
-        self.split.setStretchFactor(0, 5)
-        self.split.setStretchFactor(1, 4)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 1)
         self.split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -166,7 +166,8 @@ class RewardEditor(QWidget):
 
     def _after_reset(self) -> None:
         self.tree.expandAll()
-        self.select(self.model.design.root)
+        terms = self.model.design.terms()
+        self.select(terms[0] if terms else self.model.design.root)
         self._derived_timer.start()
 
     def _on_task(self, _task: Any) -> None:

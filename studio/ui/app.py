@@ -1,0 +1,127 @@
+"""Starting the studio: the Qt application, the main window, and the screenshot mode.
+
+``run_app`` shows the window before anything heavy is imported; the workspace opens on
+the first turn of the event loop and the task (MuJoCo, torch) loads in a worker thread.
+With ``screenshot`` it waits until the window has settled (the task loaded, the viewer's
+first frame drawn if it has one), saves ``window.grab()`` and exits.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+SETTLE_TIMEOUT_S = 30.0
+DEFAULT_SIZE = (1600, 1000)
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created once), with the studio's style and plot defaults."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Reward Studio")
+    app.setOrganizationName("Reward Studio")
+    apply_style(app)
+    return app
+
+
+def apply_style(app: QApplication) -> None:
+    """Fusion with a calm light palette, a readable font, white plot backgrounds."""
+    app.setStyle("Fusion")
+    pal = app.palette()
+    pal.setColor(QPalette.ColorRole.Window, QColor("#f3f4f6"))
+    pal.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
+    pal.setColor(QPalette.ColorRole.AlternateBase, QColor("#f6f8fa"))
+    pal.setColor(QPalette.ColorRole.Highlight, QColor("#2f6fbf"))
+    pal.setColor(QPalette.ColorRole.Button, QColor("#eceef1"))
+    app.setPalette(pal)
+    font = QFont(app.font())
+    if font.pointSizeF() < 9.5:
+        font.setPointSizeF(9.5)
+    app.setFont(font)
+    app.setStyleSheet(
+        "QDockWidget::title { background: #e3e7ec; padding: 4px 6px; font-weight: 600; }"
+        "QDockWidget { titlebar-close-icon: none; }"
+        "QToolBar { border: none; spacing: 2px; }"
+    )
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(background="w", foreground="#404040", antialias=True)
+
+
+def wait_until(condition: object, timeout_s: float) -> bool:
+    """Process events until ``condition()`` is true or ``timeout_s`` passes."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if condition():  # type: ignore[operator]
+            return True
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
+    return bool(condition())  # type: ignore[operator]
+
+
+def settle(window: object, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
+    """Wait for the task to load and for the viewer's first frame (when it announces one)."""
+    from studio.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    state = {"task": window.context.task is not None and window._loading_task is None,
+             "frame": True}
+    window.taskReady.connect(lambda _t: state.__setitem__("task", True))
+    viewer = window.panels.get("Viewer")
+    signal = getattr(viewer, "first_frame_ready", None)
+    if signal is not None and not getattr(viewer, "has_first_frame", False):
+        state["frame"] = False
+        signal.connect(lambda *_: state.__setitem__("frame", True))
+    wait_until(lambda: state["task"], timeout_s)
+    wait_until(lambda: state["frame"], timeout_s / 2)
+    # let derived numbers, plots (≤10 redraws/s) and layouts catch up
+    end = time.monotonic() + 0.6
+    wait_until(lambda: time.monotonic() > end, 1.0)
+
+
+def run_app(workspace: Path, screenshot: str | None = None,
+            size: tuple[int, int] | None = None) -> int:
+    """Open the studio on ``workspace``; with ``screenshot``, save a picture and exit.
+
+    Returns the process exit status (0 on success; 2 when the screenshot could not be
+    taken because the workspace could not be opened).
+    """
+    app = make_application()
+    from studio.ui.main_window import MainWindow
+
+    window = MainWindow()
+    w, h = size or DEFAULT_SIZE
+    window.resize(w, h)
+    window.show()
+    app.processEvents()
+    window.fit_docks()
+    if screenshot:
+        if not window.open_workspace(Path(workspace)):
+            print(f"reward-studio: could not open the workspace {workspace}", file=sys.stderr)
+            window.close()
+            return 2
+        if size is not None:  # a restored layout may carry another size
+            window.resize(w, h)
+            app.processEvents()
+            window.fit_docks()
+        settle(window)
+        ok = window.grab().save(str(screenshot))
+        window.close()
+        if not ok:
+            print(f"reward-studio: could not write {screenshot}", file=sys.stderr)
+            return 2
+        return 0
+    QTimer.singleShot(0, lambda: window.open_workspace(Path(workspace)))
+    return int(app.exec())
+
+
+__all__ = ["make_application", "run_app", "settle"]

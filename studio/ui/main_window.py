@@ -1,0 +1,529 @@
+"""The main window: dockable panels, menus, status bar, and where the user left off.
+
+Docks: Workspace, Reward editor, Viewer, Plots, Training, Log. The Viewer, Plots and
+Training panels belong to other packages and are imported lazily; a panel that cannot
+be imported shows a placeholder instead of stopping the studio.
+
+The task (MuJoCo model, feature catalogue) and torch load in a worker thread after the
+window shows, so the window is interactive at once. Layout, the open design and unsaved
+edits (as a draft) are kept in the workspace and restored when it is opened again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from studio.core.design import Design, DesignError
+from studio.errors import user_message
+from studio.ui.context import AppContext
+from studio.ui.editor.panel import RewardEditor
+from studio.ui.editor.templates import TEMPLATES
+from studio.ui.log_panel import LogPanel
+from studio.ui.workers import TaskRunner, TaskState
+from studio.ui.workspace_browser import WorkspaceBrowser
+
+log = logging.getLogger("studio.ui")
+
+DEFAULT_TASK = "HalfCheetah-v5"
+DRAFT_KEY = "ui.draft"
+LAYOUT_VERSION = 1
+EXTERNAL_PANELS = (
+    ("Viewer", "studio.ui.viewer", "ViewerPanel"),
+    ("Plots", "studio.ui.plots", "PlotsPanel"),
+    ("Training", "studio.ui.dashboard", "TrainingPanel"),
+)
+
+
+def load_task(env_id: str, state: TaskState) -> Any:
+    """Build the task and its catalogue, and import torch-backed analysis (worker thread)."""
+    state.set_status(f"loading {env_id}…")
+    import studio.core.analysis  # noqa: F401 - warm the import (torch) off the GUI thread
+    from studio.sim.registry import get_task
+
+    task = get_task(env_id)
+    _ = task.catalog  # measure/load typical ranges here, not on the GUI thread
+    return task
+
+
+class MainWindow(QMainWindow):
+    """The studio's window. Build it, ``show()`` it, then :meth:`open_workspace`.
+
+    Signals:
+        taskReady(object): the task finished loading (or None when it failed).
+    """
+
+    taskReady = Signal(object)  # noqa: N815
+
+    def __init__(self, context: AppContext | None = None) -> None:
+        super().__init__()
+        self.context = context or AppContext(self)
+        self.service: Any = None
+        self._loading_task: str | None = None
+        self._pending_design_from_task = False
+        self.setWindowTitle("Reward Studio")
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self.editor = RewardEditor(self.context)
+        self.browser = WorkspaceBrowser()
+        self.log_panel = LogPanel(self.context)
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {
+            "Workspace": self.browser, "Reward editor": self.editor,
+        }
+        for title, module, cls in EXTERNAL_PANELS:
+            self.panels[title] = self._external_panel(title, module, cls)
+        self.panels["Log"] = self.log_panel
+        for title, widget in self.panels.items():
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+            dock.setWidget(widget)
+            self.docks[title] = dock
+        self._default_layout()
+
+        self.task_runner = TaskRunner(self)
+        self.task_runner.finished.connect(self._task_loaded)
+        self.task_runner.failed.connect(self._task_failed)
+        self.task_runner.status.connect(lambda s: self.statusBar().showMessage(s, 5000))
+
+        self._build_menus()
+        self.status_design = QLabel()
+        self.status_task = QLabel()
+        self.statusBar().addPermanentWidget(self.status_task)
+        self.statusBar().addPermanentWidget(self.status_design)
+
+        m = self.context.design_model
+        m.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        m.changed.connect(lambda _c: self._update_title())
+        self.context.logMessage.connect(self._status_from_log)
+        self.editor.message.connect(lambda text: self.context.log("warning", text))
+        self.browser.versionSelected.connect(self.load_version)
+        self.browser.compareRequested.connect(self.compare_versions)
+        self.browser.newFromVersion.connect(self.new_from_version)
+        self.context.versionSaved.connect(lambda _v: self.browser.refresh())
+        self._update_title()
+
+    # --- panels and layout -------------------------------------------------------------------
+    def _external_panel(self, title: str, module: str, cls: str) -> QWidget:
+        try:
+            widget = getattr(importlib.import_module(module), cls)(self.context)
+        except Exception as exc:  # noqa: BLE001 - a missing or broken panel never stops the app
+            log.info("%s panel unavailable: %s", title, exc)
+            label = QLabel(f"{title}\n\nnot available in this build")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setStyleSheet("color: palette(mid); font-size: 13pt;")
+            label.setObjectName(f"placeholder_{title.lower()}")
+            return label
+        return widget  # type: ignore[no-any-return]
+
+    def _default_layout(self) -> None:
+        d = self.docks
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.addDockWidget(left, d["Workspace"])
+        self.splitDockWidget(d["Workspace"], d["Reward editor"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["Reward editor"], d["Log"], Qt.Orientation.Vertical)
+        self.addDockWidget(right, d["Viewer"])
+        self.splitDockWidget(d["Viewer"], d["Plots"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(d["Plots"], d["Training"])
+        d["Plots"].raise_()
+        for dock in d.values():
+            dock.show()
+
+    def fit_docks(self) -> None:
+        """Give the docks sensible sizes for the current window size.
+
+        The viewer keeps at least its own minimum width; the workspace column takes about
+        an eighth of the window and the editor the rest.
+        """
+        w, h = self.width(), self.height()
+        d = self.docks
+        viewer = max(d["Viewer"].minimumSizeHint().width(), int(w * 0.36))
+        browser = min(280, max(200, int(w * 0.13)))
+        editor = max(300, w - viewer - browser)
+        self.resizeDocks([d["Workspace"], d["Reward editor"], d["Viewer"]],
+                         [browser, editor, viewer], Qt.Orientation.Horizontal)
+        log_h = max(90, int(h * 0.11))
+        self.resizeDocks([d["Reward editor"], d["Log"]], [h - log_h, log_h], Qt.Orientation.Vertical)
+        self.resizeDocks([d["Viewer"], d["Plots"]], [int(h * 0.5), int(h * 0.5)],
+                         Qt.Orientation.Vertical)
+
+    def layout_state(self) -> dict[str, Any]:
+        """The window's geometry and dock layout as JSON-able text."""
+        return {
+            "version": LAYOUT_VERSION,
+            "geometry": bytes(self.saveGeometry().toBase64().data()).decode(),
+            "state": bytes(self.saveState(LAYOUT_VERSION).toBase64().data()).decode(),
+        }
+
+    def restore_layout(self, layout: dict[str, Any]) -> bool:
+        """Restore what :meth:`layout_state` gave; False (and nothing changed) if unusable."""
+        if layout.get("version") != LAYOUT_VERSION:
+            return False
+        try:
+            geometry = QByteArray.fromBase64(str(layout["geometry"]).encode())
+            state = QByteArray.fromBase64(str(layout["state"]).encode())
+        except (KeyError, TypeError):
+            return False
+        self.restoreGeometry(geometry)
+        return bool(self.restoreState(state, LAYOUT_VERSION))
+
+    # --- menus -------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        new = file.addMenu("&New design")
+        templates = new.addMenu("From &template")
+        for key, (label, _fn) in TEMPLATES.items():
+            templates.addAction(label, lambda k=key: self.new_from_template(k))
+        new.addAction("From the task's own &reward", self.new_from_task)
+        new.addAction("From the &selected version", self._new_from_current)
+        file.addSeparator()
+        self.act_open = file.addAction("&Open workspace…", self._open_workspace_dialog)
+        self.act_open.setShortcut(QKeySequence.StandardKey.Open)
+        self.act_save = file.addAction("&Save version…", self.save_version_dialog)
+        self.act_save.setShortcut(QKeySequence("Ctrl+S"))
+        self.act_export = file.addAction("&Export…", self.export)
+        file.addSeparator()
+        act_quit = file.addAction("&Quit", self.close)
+        act_quit.setShortcut(QKeySequence("Ctrl+Q"))
+
+        edit = bar.addMenu("&Edit")
+        stack = self.context.design_model.undo_stack
+        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence("Ctrl+Z"))
+        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit.addAction(self.act_undo)
+        edit.addAction(self.act_redo)
+        edit.addSeparator()
+        for key in ("add_term", "add_group", "add_event", "remove"):
+            edit.addAction(self.editor.actions_[key])
+
+        view = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        view.addAction("Reset layout", self._reset_layout)
+
+        help_ = bar.addMenu("&Help")
+        help_.addAction("&About Reward Studio", self._about)
+
+    def _reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            self.removeDockWidget(dock)
+        self._default_layout()
+        self.fit_docks()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Reward Studio",
+                          "<b>Reward Studio</b><br>Design reward functions visually over "
+                          "MuJoCo tasks, train policies live, and export the reward code.")
+
+    # --- errors and status -------------------------------------------------------------------
+    def show_error(self, title: str, exc: BaseException) -> None:
+        """A dialog for ``exc``: its user message, or a plain summary (never a traceback)."""
+        text = user_message(exc) or f"{type(exc).__name__}: {exc}"
+        self.context.log("error", f"{title}: {text}")
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("error_dialog")
+        box.open()
+
+    def _status_from_log(self, level: str, text: str) -> None:
+        if level != "info":
+            self.statusBar().showMessage(text, 8000)
+
+    def _update_title(self) -> None:
+        m = self.context.design_model
+        version = self.service.version(m.version_id) if self.service and m.version_id else None
+        label = f"{m.design.name} v{version.number}" if version else f"{m.design.name} (unsaved)"
+        star = " •" if m.dirty else ""
+        ws = f" — {self.service.root.name}" if self.service else ""
+        self.setWindowTitle(f"{label}{star}{ws} — Reward Studio")
+        self.status_design.setText(f"{label}{' (modified)' if m.dirty else ''}")
+        self.act_save.setEnabled(self.service is not None and not self.service.workspace.read_only)
+        self.browser.set_current(m.version_id)
+
+    # --- workspace ---------------------------------------------------------------------------
+    def open_workspace(self, path: Path) -> bool:
+        """Open the workspace at ``path`` and return to its last design; False on error."""
+        from studio.app.workspace_service import WorkspaceService
+
+        try:
+            service = WorkspaceService.open(path)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.show_error("Cannot open the workspace", exc)
+            return False
+        self._close_service()
+        self.service = service
+        self.context.set_workspace(service.workspace)
+        self.browser.set_service(service)
+        self.context.log("info", f"opened workspace {service.root}")
+        layout = service.layout()
+        if layout:
+            self.restore_layout(layout)
+        self._restore_design()
+        self._update_title()
+        return True
+
+    def _restore_design(self) -> None:
+        assert self.service is not None
+        draft = self.service.get(DRAFT_KEY)
+        if isinstance(draft, dict) and "design" in draft:
+            try:
+                design = Design.from_json(draft["design"])
+            except DesignError as exc:
+                self.context.log("warning", f"the unsaved draft could not be read: {exc}")
+            else:
+                base = draft.get("version_id")
+                self.context.set_design(design, base if isinstance(base, int) else None)
+                self._mark_draft_dirty()
+                self.ensure_task(design.task)
+                self.context.log("info", "restored unsaved changes from the last session")
+                return
+        vid = self.service.last_version_id()
+        if vid is not None and self.load_version(vid, confirm=False):
+            return
+        # An empty workspace: start from the default task's own reward, once it is loaded.
+        self._pending_design_from_task = True
+        self.ensure_task(DEFAULT_TASK)
+
+    def _mark_draft_dirty(self) -> None:
+        # A restored draft differs from its saved version: make the clean state unreachable.
+        stack = self.context.design_model.undo_stack
+        stack.resetClean()
+
+    def _open_workspace_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open workspace", str(Path.cwd()))
+        if folder and self.confirm_discard():
+            self.save_session()
+            self.open_workspace(Path(folder))
+
+    def _close_service(self) -> None:
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+
+    def save_session(self) -> None:
+        """Store the layout, the open version and any unsaved edits in the workspace."""
+        if self.service is None or self.service.workspace.read_only:
+            return
+        m = self.context.design_model
+        try:
+            self.service.set_layout(self.layout_state())
+            if m.dirty:
+                self.service.set(DRAFT_KEY, {"design": m.design.to_json(), "version_id": m.version_id})
+            else:
+                self.service.set(DRAFT_KEY, None)
+            if m.version_id is not None:
+                self.service.remember_version(m.version_id)
+        except Exception as exc:  # noqa: BLE001 - closing must not fail
+            log.warning("could not save the session: %s", exc)
+
+    # --- task ---------------------------------------------------------------------------------
+    def ensure_task(self, env_id: str) -> None:
+        """Load task ``env_id`` in the background unless it is the current one."""
+        current = getattr(self.context.task, "env_id", None)
+        if not env_id or env_id == current or env_id == self._loading_task:
+            return
+        self._loading_task = env_id
+        self.status_task.setText(f"loading {env_id}…")
+        self.task_runner.start(load_task, env_id)
+
+    def _task_loaded(self, task: Any) -> None:
+        self._loading_task = None
+        self.statusBar().clearMessage()
+        self.context.set_task(task)
+        self.status_task.setText(f"{task.env_id}: {len(task.catalog)} features")
+        self.context.log("info", f"task {task.env_id} ready ({len(task.catalog)} features)")
+        if self._pending_design_from_task:
+            self._pending_design_from_task = False
+            design = task.task_design()
+            design.name = "task_reward"
+            self.context.set_design(design)
+            if self.service is not None and not self.service.workspace.read_only:
+                self._save(design, f"{task.env_id}'s own reward")
+        self.taskReady.emit(task)
+
+    def _task_failed(self, message: str, _traceback: str) -> None:
+        env_id = self._loading_task
+        self._loading_task = None
+        self.status_task.setText(f"{env_id}: not available")
+        self.context.log("error", f"could not load the task {env_id}: {message}")
+        self.taskReady.emit(None)
+
+    # --- designs and versions ----------------------------------------------------------------
+    def confirm_discard(self) -> bool:
+        """Whether unsaved edits may be dropped (asks the user when there are some)."""
+        if not self.context.design_model.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes",
+            "The design has unsaved changes. Discard them?\n(Save a version first with Ctrl+S.)",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def load_version(self, version_id: int, confirm: bool = True) -> bool:
+        """Load a saved version into the editor."""
+        if self.service is None or (confirm and not self.confirm_discard()):
+            return False
+        try:
+            design, info = self.service.load(version_id)
+        except Exception as exc:  # noqa: BLE001 - a bad stored design is reported, not raised
+            self.show_error(f"Cannot open version {version_id}", exc)
+            return False
+        self.context.set_design(design, version_id)
+        self.service.remember_version(version_id)
+        self.ensure_task(design.task)
+        self.context.log("info", f"opened {info.label}")
+        self._update_title()
+        return True
+
+    def _task_id(self) -> str:
+        return getattr(self.context.task, "env_id", None) or self.context.design.task or DEFAULT_TASK
+
+    def _feature_names(self) -> list[str]:
+        cat = self.context.catalog
+        return cat.names() if cat is not None else []
+
+    def new_from_template(self, key: str, name: str | None = None) -> None:
+        """Start a new design from built-in template ``key``."""
+        if not self.confirm_discard():
+            return
+        design = TEMPLATES[key][1](self._task_id(), self._feature_names())
+        self._start_new(design, name)
+
+    def new_from_task(self, name: str | None = None) -> None:
+        """Start a new design from the current task's own reward."""
+        if self.context.task is None:
+            self.context.log("warning", "the task is still loading: try again in a moment")
+            return
+        if self.confirm_discard():
+            self._start_new(self.context.task.task_design(), name or "task_reward")
+
+    def new_from_version(self, version_id: int, name: str | None = None) -> None:
+        """Start a new design as a copy of a saved version."""
+        if self.service is None or not self.confirm_discard():
+            return
+        design, info = self.service.load(version_id)
+        design.meta = {**design.meta, "origin": f"version {version_id} ({info.label})"}
+        self._start_new(design, name or f"{info.design_name}_copy")
+
+    def _new_from_current(self) -> None:
+        vid = self.context.current_version_id
+        if vid is not None:
+            self.new_from_version(vid)
+
+    def _start_new(self, design: Design, name: str | None) -> None:
+        if name is None:
+            name, ok = QInputDialog.getText(self, "New design", "Name of the new design:",
+                                            text=design.name)
+            if not ok or not name.strip():
+                return
+        design.name = name.strip()
+        self.context.set_design(design)
+        self.context.design_model.undo_stack.resetClean()
+        self.ensure_task(design.task)
+        self._update_title()
+
+    def save_version_dialog(self) -> None:
+        """Ask for a message and save the design as a new version (Ctrl+S)."""
+        if self.service is None:
+            self.context.log("warning", "open a workspace first (File › Open workspace…)")
+            return
+        message, ok = QInputDialog.getText(self, "Save version", "What changed?")
+        if ok:
+            self.save_version(message)
+
+    def save_version(self, message: str) -> int | None:
+        """Save the current design as a new immutable version; returns its id."""
+        m = self.context.design_model
+        return self._save(m.design, message, m.version_id)
+
+    def _save(self, design: Design, message: str, parent: int | None = None) -> int | None:
+        if self.service is None:
+            return None
+        cat = self.context.catalog
+        from studio.core.design import validate
+
+        problems = validate(design, cat.names() if cat is not None and len(cat) else None)
+        try:
+            info = self.service.save(design, message, parent_version_id=parent)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.show_error("Cannot save the version", exc)
+            return None
+        self.service.set(DRAFT_KEY, None)
+        self.context.announce_saved(info.id)
+        note = f" ({len(problems)} problems to fix before training)" if problems else ""
+        self.context.log("warning" if problems else "info", f"saved {info.label}{note}")
+        self._update_title()
+        return info.id
+
+    def compare_versions(self, a: int, b: int) -> None:
+        """Open the side-by-side comparison of two versions."""
+        from studio.ui.version_diff import VersionDiffDialog
+
+        if self.service is None:
+            return
+        try:
+            da, ia = self.service.load(a)
+            db, ib = self.service.load(b)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error("Cannot compare the versions", exc)
+            return
+        dialog = VersionDiffDialog(da, db, ia.label, ib.label, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.diff_dialog = dialog
+
+    def export(self) -> None:
+        """Open the export dialog (``studio.ui.export_dialog``, added by the export work)."""
+        try:
+            module = importlib.import_module("studio.ui.export_dialog")
+        except ImportError:
+            self.context.log("warning", "export is not available in this build yet")
+            return
+        try:
+            if hasattr(module, "open_export_dialog"):
+                module.open_export_dialog(self.context, self)
+            else:
+                module.ExportDialog(self.context, self).open()
+        except Exception as exc:  # noqa: BLE001
+            self.show_error("Cannot export", exc)
+
+    # --- closing -----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Keep the session (layout, design, draft) in the workspace, then release it."""
+        self.save_session()
+        self.task_runner.cancel()
+        self.log_panel.detach()
+        for panel in self.panels.values():
+            close = getattr(panel, "shutdown", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:  # noqa: BLE001 - closing must not fail
+                    log.warning("panel shutdown failed: %s", exc)
+        self._close_service()
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow", "load_task"]
+
+
