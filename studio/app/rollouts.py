@@ -23,7 +23,7 @@ from studio.core.compile import compile_design
 from studio.core.design import Design
 
 __all__ = [
-    "Policy", "RolloutTrace", "action_bounds", "heatmap_grid", "load_task", "make_env", "policy_from_checkpoint",
+    "Policy", "RolloutTrace", "action_bounds", "evaluate_features", "evaluate_trace", "heatmap_grid", "load_task", "make_env", "policy_from_checkpoint",
     "policy_from_snapshot", "random_policy", "record_rollout", "zero_policy",
 ]
 
@@ -305,8 +305,10 @@ class RolloutTrace:
         return {k: float(v[t]) for k, v in self.features.items()}
 
 
-def _evaluate(design: Design, feats: Mapping[str, np.ndarray], prev: Mapping[str, np.ndarray],
-              terminated: np.ndarray, truncated: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+def evaluate_features(design: Design, feats: Mapping[str, np.ndarray],
+                      prev: Mapping[str, np.ndarray], terminated: np.ndarray,
+                      truncated: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``(total[T], components, values)`` of ``design`` over T recorded transitions."""
     compiled = compile_design(design, dtype=torch.float64)
     t = terminated.shape[0]
     if t == 0:
@@ -346,7 +348,7 @@ def evaluate_trace(trace: RolloutTrace, design: Design | None) -> RolloutTrace:
         trace.total = np.zeros(trace.length)
         return trace
     prev = {k: np.concatenate([v[:1], v[:-1]]) for k, v in trace.features.items()}
-    total, comps, vals = _evaluate(design, trace.features, prev, trace.terminated, trace.truncated)
+    total, comps, vals = evaluate_features(design, trace.features, prev, trace.terminated, trace.truncated)
     trace.total, trace.components, trace.values = total, comps, vals
     return trace
 
@@ -410,7 +412,7 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
         feats = {k: v[cut] for k, v in feats.items()}
         prev = {k: v[cut] for k, v in prev.items()}
         if design is not None:
-            total, comps, vals = _evaluate(design, feats, prev, term[cut], trunc[cut])
+            total, comps, vals = evaluate_features(design, feats, prev, term[cut], trunc[cut])
         else:
             total, comps, vals = np.zeros(done), {}, {}
         return RolloutTrace(

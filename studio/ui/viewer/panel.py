@@ -146,7 +146,7 @@ class ViewerPanel(QWidget):
             self.status.setText("No task: choose one to see it here.")
             return
         w, h = self._size
-        self.worker = ViewerWorker(task, getattr(self._ctx, "design", None), w, h,
+        self.worker = ViewerWorker(task, self._design_copy(), w, h,
                                    shadows=self.shadows_box.isChecked(),
                                    reflections=self.reflections_box.isChecked())
         self.view.set_buffers(self.worker.slot.buffers)
@@ -308,8 +308,13 @@ class ViewerPanel(QWidget):
     def _on_task(self, _task: Any) -> None:
         self.restart()
 
+    def _design_copy(self) -> Any:
+        # The editor mutates its design in place: the worker thread gets its own copy.
+        design = getattr(self._ctx, "design", None)
+        return None if design is None else design.copy()
+
     def _send_design(self) -> None:
-        self._send("design", getattr(self._ctx, "design", None))
+        self._send("design", self._design_copy())
 
     def _toggle_overlay(self, on: bool) -> None:
         self.view.show_overlay = on

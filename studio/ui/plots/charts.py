@@ -1,0 +1,175 @@
+"""The pyqtgraph views of the plots panel: stacked term contributions, histograms, heat map.
+
+Each view draws what it is given and keeps nothing else: the panel recomputes from the
+context's design and the recorded rollout, then calls ``show_*``. Terms missing from a
+call (a term whose weight went to zero) disappear from the plot at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+PALETTE = ["#4c9be8", "#f0a04b", "#5cc37a", "#e05d5d", "#a47de0", "#d9c34c", "#4cc9d1",
+           "#e07ab8", "#9aa0a6", "#8ccf4d"]
+
+
+def colour(i: int) -> str:
+    """The i-th term colour (stable across the panel's views)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+class EpisodeChart(QWidget):
+    """Each term's contribution along an episode, stacked (positives up, negatives down),
+    with the design's total and the task score per step in a linked plot below."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.stack = self.layout_widget.addPlot(row=0, col=0, title="Term contributions per step")
+        self.stack.addLegend(offset=(5, 5))
+        self.stack.showGrid(x=True, y=True, alpha=0.2)
+        self.score = self.layout_widget.addPlot(row=1, col=0, title="Reward and task score")
+        self.score.addLegend(offset=(5, 5))
+        self.score.setXLink(self.stack)
+        self.score.setLabel("bottom", "step")
+        self.score.showGrid(x=True, y=True, alpha=0.2)
+        self.layout_widget.ci.layout.setRowStretchFactor(0, 3)
+        self.layout_widget.ci.layout.setRowStretchFactor(1, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.layout_widget)
+        self.term_curves: dict[str, pg.PlotDataItem] = {}
+        """The top edge of each term's band; its data are the term's own values."""
+        self.term_values: dict[str, np.ndarray] = {}
+
+    def show_episode(self, components: Mapping[str, np.ndarray], total: np.ndarray | None,
+                     task_reward: np.ndarray | None) -> None:
+        """Draw these components (and nothing else)."""
+        self.stack.clear()
+        self.score.clear()
+        self.term_curves, self.term_values = {}, {}
+        if not components:
+            return
+        n = len(next(iter(components.values())))
+        x = np.arange(n, dtype=np.float64)
+        pos_base, neg_base = np.zeros(n), np.zeros(n)
+        base_pos = pg.PlotDataItem(x, pos_base, pen=None)
+        base_neg = pg.PlotDataItem(x, neg_base, pen=None)
+        for i, (name, values) in enumerate(components.items()):
+            v = np.nan_to_num(np.asarray(values, dtype=np.float64))
+            positive = float(np.sum(v)) >= 0.0
+            lower = pos_base if positive else neg_base
+            upper = lower + v
+            low_item = base_pos if positive else base_neg
+            col = colour(i)
+            top = pg.PlotDataItem(x, upper, pen=pg.mkPen(col, width=1), name=name)
+            self.stack.addItem(top)
+            fill = pg.FillBetweenItem(low_item, top, brush=pg.mkBrush(col + "80"))
+            self.stack.addItem(fill)
+            self.term_curves[name] = top
+            self.term_values[name] = v
+            if positive:
+                pos_base, base_pos = upper, top
+            else:
+                neg_base, base_neg = upper, top
+        if total is not None:
+            self.score.plot(x, total, pen=pg.mkPen("w", width=1.5), name="design reward")
+        if task_reward is not None:
+            self.score.plot(x, task_reward, pen=pg.mkPen("#f5d142", width=1.5), name="task score")
+
+
+class HistogramChart(QWidget):
+    """Histogram of each term's values over the rollout's states (overlaid, outlined)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(title="Term values over rollout states")
+        self.plot.addLegend(offset=(5, 5))
+        self.plot.setLabel("bottom", "value (weighted contribution)")
+        self.plot.setLabel("left", "count")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.plot)
+        self.histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def show_values(self, values: Mapping[str, np.ndarray], bins: int = 40) -> None:
+        """One step-outlined histogram per entry of ``values``."""
+        self.plot.clear()
+        self.histograms = {}
+        for i, (name, v) in enumerate(values.items()):
+            a = np.asarray(v, dtype=np.float64)
+            a = a[np.isfinite(a)]
+            if a.size == 0:
+                continue
+            lo, hi = float(a.min()), float(a.max())
+            if hi <= lo:
+                lo, hi = lo - 0.5, hi + 0.5
+            counts, edges = np.histogram(a, bins=bins, range=(lo, hi))
+            col = colour(i)
+            self.plot.plot(edges, counts, stepMode="center", fillLevel=0,
+                           brush=pg.mkBrush(col + "40"), pen=pg.mkPen(col, width=1.5), name=name)
+            self.histograms[name] = (counts, edges)
+
+
+class HeatmapChart(QWidget):
+    """A term (or the total) over two features, the others held at a state (Lucy-SKG view):
+    an image with a colour bar, and a marker at the held state's own (x, y)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"),
+                                   interactive=False, width=15)
+        self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        self.marker = pg.ScatterPlotItem(size=12, symbol="x", pen=pg.mkPen("r", width=3),
+                                         brush=None)
+        self.plot.addItem(self.marker)
+        self.isocurves: list[pg.IsocurveItem] = []
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.plot)
+        self.values: np.ndarray | None = None
+        self.xs: np.ndarray | None = None
+        self.ys: np.ndarray | None = None
+
+    def show_grid(self, xs: np.ndarray, ys: np.ndarray, values: np.ndarray, x_name: str,
+                  y_name: str, title: str, marker: tuple[float, float] | None) -> None:
+        """Draw ``values[ny, nx]`` over ``xs``/``ys`` with a marker at ``marker``."""
+        self.xs, self.ys, self.values = xs, ys, values
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if hi <= lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        self.image.setImage(values.T, autoLevels=False, levels=(lo, hi))  # ImageItem is [x, y]
+        dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
+        dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
+        self.image.setRect(float(xs[0] - dx / 2), float(ys[0] - dy / 2),
+                           float(xs[-1] - xs[0] + dx), float(ys[-1] - ys[0] + dy))
+        self.bar.setLevels((lo, hi))
+        for c in self.isocurves:
+            self.plot.removeItem(c)
+        self.isocurves = []
+        for level in np.linspace(lo, hi, 7)[1:-1]:
+            c = pg.IsocurveItem(data=values.T, level=float(level), pen=pg.mkPen((255, 255, 255, 90)))
+            c.setParentItem(self.image)
+            self.isocurves.append(c)
+        self.plot.setLabel("bottom", x_name)
+        self.plot.setLabel("left", y_name)
+        self.plot.setTitle(title)
+        self.marker.setData([] if marker is None else [marker[0]], [] if marker is None else [marker[1]])
+        self.plot.getPlotItem().enableAutoRange()
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.values = None
+        self.image.clear()
+        self.marker.setData([], [])
+        for c in self.isocurves:
+            self.plot.removeItem(c)
+        self.isocurves = []

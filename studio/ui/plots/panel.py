@@ -1,0 +1,376 @@
+"""The analysis plots: per-term contributions along an episode, histograms, heat map, statistics.
+
+Data flow (nothing is computed on the GUI thread):
+
+1. *Record*: :func:`studio.app.rollouts.record_rollout` runs in a worker (random policy,
+   zero policy, or the training's latest snapshot) and returns a ``RolloutTrace``.
+2. *Evaluate*: whenever the design changes (throttled to 10 Hz), the trace's recorded
+   features are re-evaluated under the current design in a worker; a term whose weight
+   is zero or that is disabled is dropped from the result, so its plotted values vanish
+   at once instead of lingering. A design that reads features the trace lacks triggers a
+   new recording.
+3. *Heat map*: :func:`studio.app.rollouts.heatmap_grid` in a worker, for the chosen term
+   and features, the others held at the state of the chosen step.
+
+The panel redraws at most ten times a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.design import Design
+from studio.core.schedule import param_value
+from studio.ui.dashboard.hub import hub_for
+from studio.ui.plots.charts import EpisodeChart, HeatmapChart, HistogramChart
+from studio.ui.plots.stats import StatsTable
+from studio.ui.workers import TaskRunner, TaskState
+
+REDRAW_MS = 100
+
+
+@dataclass
+class _RecordInputs:
+    task: Any
+    design: Design
+    policy: Any
+    steps: int
+    seed: int
+    extra: list[str]
+
+
+@dataclass
+class Evaluated:
+    """A trace evaluated under one design, with silenced terms removed."""
+
+    components: dict[str, np.ndarray]
+    total: np.ndarray
+    task_reward: np.ndarray
+    features: dict[str, np.ndarray]
+
+
+def record_task(inputs: _RecordInputs, state: TaskState) -> Any:
+    """Worker: record a rollout (see :func:`studio.app.rollouts.record_rollout`)."""
+    from studio.app.rollouts import record_rollout
+
+    state.set_status("recording a rollout")
+    return record_rollout(inputs.task, inputs.design, inputs.policy, inputs.steps, inputs.seed,
+                          extra_features=inputs.extra, state=state)
+
+
+def live_terms(design: Design) -> set[str]:
+    """Terms that contribute: enabled, inside enabled groups, with a non-zero weight now."""
+    out: set[str] = set()
+
+    def walk(node: Any, on: bool) -> None:
+        on = on and node.enabled and param_value(node.weight, 0) != 0
+        if hasattr(node, "children"):
+            if on and node.combiner != "sum":
+                out.add(node.name)
+            for child in node.children:
+                walk(child, on)
+        elif on:
+            out.add(node.name)
+
+    walk(design.root, True)
+    out |= {e.name for e in design.events if e.enabled and param_value(e.weight, 0) != 0}
+    if design.shaping is not None and design.shaping.enabled and param_value(design.shaping.weight, 0) != 0:
+        out.add(design.shaping.name)
+    return out
+
+
+def evaluate_task(inputs: tuple[Any, Design], state: TaskState) -> Evaluated:
+    """Worker: the trace under ``design``; raises KeyError when features are missing."""
+    from studio.app.rollouts import evaluate_features
+    from studio.core.compile import compile_design
+
+    trace, design = inputs
+    need = compile_design(design).required_features
+    missing = sorted(set(need) - set(trace.features))
+    if missing:
+        raise KeyError(f"missing features: {', '.join(missing)}")
+    prev = {k: np.concatenate([v[:1], v[:-1]]) for k, v in trace.features.items()}
+    total, comps, _vals = evaluate_features(design, trace.features, prev, trace.terminated, trace.truncated)
+    keep = live_terms(design)
+    comps = {k: v for k, v in comps.items() if k in keep}
+    return Evaluated(comps, total, trace.task_reward, trace.features)
+
+
+def heatmap_task(inputs: tuple[Any, ...], state: TaskState) -> tuple[np.ndarray, ...]:
+    """Worker: a heat-map grid (see :func:`studio.app.rollouts.heatmap_grid`)."""
+    from studio.app.rollouts import heatmap_grid
+
+    design, base, xf, yf, xr, yr, which, res = inputs
+    return heatmap_grid(design, base, xf, yf, xr, yr, which, res)
+
+
+class PlotsPanel(QWidget):
+    """Plots of the current design over a recorded rollout of the current task.
+
+    Signals: ``updated()`` after the plots show a new evaluation; ``heatmap_updated()``
+    after a new heat map is drawn.
+    """
+
+    updated = Signal()
+    heatmap_updated = Signal()
+
+    def __init__(self, context: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = context
+        self.trace: Any = None
+        self.evaluated: Evaluated | None = None
+        self._recorder = TaskRunner(self)
+        self._evaluator = TaskRunner(self)
+        self._heat = TaskRunner(self)
+        self._recorder.finished.connect(self._on_recorded)
+        self._recorder.failed.connect(self._on_failed)
+        self._recorder.progress.connect(lambda p: self.progress.setValue(int(p)))
+        self._recorder.running_changed.connect(self._on_running)
+        self._evaluator.finished.connect(self._on_evaluated)
+        self._evaluator.failed.connect(self._on_eval_failed)
+        self._heat.finished.connect(self._on_heatmap)
+        self._heat.failed.connect(self._on_failed)
+        self._eval_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._eval_timer.timeout.connect(self.reevaluate)
+        self._heat_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._heat_timer.timeout.connect(self.refresh_heatmap)
+        self._build()
+        context.designChanged.connect(lambda _d: self._eval_timer.start())
+        context.taskChanged.connect(lambda _t: self._on_task())
+        self._hub = hub_for(context)
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.policy_combo = QComboBox()
+        for key, text in (("random", "Random policy"), ("zero", "Zero action"),
+                          ("training", "Latest training policy")):
+            self.policy_combo.addItem(text, key)
+        self.steps_spin = QSpinBox(minimum=10, maximum=100_000, value=1000, singleStep=100)
+        self.record_button = QPushButton("Record rollout")
+        self.record_button.clicked.connect(self.record)
+        self.cancel_button = QPushButton("Cancel", enabled=False)
+        self.cancel_button.clicked.connect(self._recorder.cancel)
+        self.progress = QProgressBar(maximum=100, textVisible=False)
+        self.progress.setMaximumWidth(120)
+        self.status = QLabel("")
+        bar = QHBoxLayout()
+        for w in (self.policy_combo, QLabel("steps"), self.steps_spin, self.record_button,
+                  self.cancel_button, self.progress, self.status):
+            bar.addWidget(w)
+        bar.addStretch(1)
+
+        self.episode = EpisodeChart()
+        self.histograms = HistogramChart()
+        self.heatmap = HeatmapChart()
+        heat_page = QWidget()
+        hl = QVBoxLayout(heat_page)
+        hl.setContentsMargins(0, 0, 0, 0)
+        controls = QHBoxLayout()
+        self.which_combo = QComboBox()
+        self.x_combo = QComboBox()
+        self.y_combo = QComboBox()
+        self.state_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=0)
+        self.state_label = QLabel("state: step 0")
+        for label, w in (("show", self.which_combo), ("x", self.x_combo), ("y", self.y_combo)):
+            controls.addWidget(QLabel(label))
+            controls.addWidget(w)
+            w.currentIndexChanged.connect(lambda _i: self._heat_timer.start())
+        controls.addWidget(self.state_label)
+        controls.addWidget(self.state_slider, 1)
+        self.state_slider.valueChanged.connect(self._on_state_moved)
+        hl.addLayout(controls)
+        hl.addWidget(self.heatmap, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.episode, "Episode")
+        self.tabs.addTab(self.histograms, "Histograms")
+        self.tabs.addTab(heat_page, "Heat map")
+        self.stats = StatsTable()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.tabs)
+        split.addWidget(self.stats)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+
+    # -- recording --------------------------------------------------------------------------
+
+    def _task(self) -> Any:
+        task = getattr(self._ctx, "task", None)
+        return task if task is not None else getattr(self._ctx.design, "task", None)
+
+    def record(self, steps: int | None = None, policy: Any = None, seed: int = 0) -> None:
+        """Record a rollout of the current task and design in a worker."""
+        design = self._ctx.design.copy()
+        if policy is None:
+            key = self.policy_combo.currentData()
+            policy = key
+            if key == "training":
+                snap = self._hub.latest_snapshot
+                if snap is None:
+                    self.status.setText("No training snapshot yet: using a random policy.")
+                    policy = "random"
+                else:
+                    from studio.app.rollouts import policy_from_snapshot
+
+                    policy = policy_from_snapshot(snap.policy_state_dict, snap.obs_rms)
+        catalog = getattr(self._ctx, "catalog", None)
+        extra = catalog.names() if catalog is not None else []
+        self._recorder.start(record_task, _RecordInputs(
+            self._task(), design, policy, int(steps or self.steps_spin.value()), seed, extra))
+
+    def set_trace(self, trace: Any) -> None:
+        """Show a recorded rollout (from the store, the viewer, a test)."""
+        self.trace = trace
+        self.state_slider.setMaximum(max(trace.length - 1, 0))
+        names = sorted(trace.features)
+        for combo in (self.x_combo, self.y_combo):
+            current = combo.currentText()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(names)
+            if current in names:
+                combo.setCurrentText(current)
+            combo.blockSignals(False)
+        if self.x_combo.currentIndex() == self.y_combo.currentIndex() and len(names) > 1:
+            self.y_combo.setCurrentIndex((self.x_combo.currentIndex() + 1) % len(names))
+        self.reevaluate()
+
+    @Slot(object)
+    def _on_recorded(self, trace: Any) -> None:
+        self.status.setText(f"{trace.length} steps recorded")
+        self.set_trace(trace)
+
+    @Slot(bool)
+    def _on_running(self, running: bool) -> None:
+        self.cancel_button.setEnabled(running)
+        self.record_button.setEnabled(not running)
+        if running:
+            self.progress.setValue(0)
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, _tb: str) -> None:
+        self.status.setText(message)
+
+    def _on_task(self) -> None:
+        self.trace, self.evaluated = None, None
+        self._show(None)
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def reevaluate(self) -> None:
+        """Evaluate the trace under the context's current design (in a worker)."""
+        if self.trace is None:
+            return
+        self._evaluator.start(evaluate_task, (self.trace, self._ctx.design.copy()))
+        self._heat_timer.start()
+
+    @Slot(object)
+    def _on_evaluated(self, ev: Evaluated) -> None:
+        self.evaluated = ev
+        self._show(ev)
+        self.updated.emit()
+
+    @Slot(str, str)
+    def _on_eval_failed(self, message: str, _tb: str) -> None:
+        if message.startswith("KeyError") and not self._recorder.is_running():
+            self.status.setText("The design reads new features: recording again…")
+            self.record()
+            return
+        self.evaluated = None
+        self._show(None)
+        self.status.setText(f"Cannot evaluate the design: {message}")
+
+    def _show(self, ev: Evaluated | None) -> None:
+        if ev is None:
+            self.episode.show_episode({}, None, None)
+            self.histograms.show_values({})
+            self.stats.show_stats({}, None)
+            self.heatmap.clear()
+            self.which_combo.clear()
+            return
+        self.episode.show_episode(ev.components, ev.total, ev.task_reward)
+        self.histograms.show_values(ev.components)
+        self.stats.show_stats(ev.components, ev.task_reward)
+        choices = ["total", *ev.components]
+        if [self.which_combo.itemText(i) for i in range(self.which_combo.count())] != choices:
+            current = self.which_combo.currentText()
+            self.which_combo.blockSignals(True)
+            self.which_combo.clear()
+            self.which_combo.addItems(choices)
+            if current in choices:
+                self.which_combo.setCurrentText(current)
+            self.which_combo.blockSignals(False)
+
+    # -- heat map -----------------------------------------------------------------------------
+
+    def set_heatmap(self, which: str, x: str, y: str, step: int = 0) -> None:
+        """Choose what the heat map shows (the redraw follows in a worker)."""
+        self.which_combo.setCurrentText(which)
+        self.x_combo.setCurrentText(x)
+        self.y_combo.setCurrentText(y)
+        self.state_slider.setValue(step)
+        self._heat_timer.start()
+
+    def _on_state_moved(self, value: int) -> None:
+        self.state_label.setText(f"state: step {value}")
+        self._heat_timer.start()
+
+    def _range(self, name: str) -> tuple[float, float]:
+        catalog = getattr(self._ctx, "catalog", None)
+        spec = catalog.get(name) if catalog is not None else None
+        lo, hi = (spec.low, spec.high) if spec is not None else (np.nan, np.nan)
+        if self.trace is not None and name in self.trace.features:
+            v = self.trace.features[name]
+            lo = float(np.nanmin([lo, v.min()])) if np.isfinite(lo) else float(v.min())
+            hi = float(np.nanmax([hi, v.max()])) if np.isfinite(hi) else float(v.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+            lo, hi = (lo - 1.0, lo + 1.0) if np.isfinite(lo) else (-1.0, 1.0)
+        return lo, hi
+
+    def refresh_heatmap(self) -> None:
+        """Recompute the heat map for the chosen term, features and state."""
+        which, x, y = self.which_combo.currentText(), self.x_combo.currentText(), self.y_combo.currentText()
+        if self.trace is None or not which or not x or not y or x == y:
+            self.heatmap.clear()
+            return
+        step = min(self.state_slider.value(), self.trace.length - 1)
+        base = self.trace.feature_state(step)
+        self._heat_args = (which, x, y, (base.get(x), base.get(y)))
+        self._heat.start(heatmap_task, (self._ctx.design.copy(), base, x, y, self._range(x),
+                                        self._range(y), which, 64))
+
+    @Slot(object)
+    def _on_heatmap(self, result: tuple[np.ndarray, ...]) -> None:
+        xs, ys, values = result
+        which, x, y, marker = self._heat_args
+        self.heatmap.show_grid(xs, ys, values, x, y, f"{which} over {x} × {y}",
+                               None if marker[0] is None else marker)
+        self.heatmap_updated.emit()
+
+    # -- for tests and other panels -------------------------------------------------------------
+
+    def series(self, term: str) -> np.ndarray | None:
+        """The values plotted for ``term`` along the episode, or None when it is not shown."""
+        return self.episode.term_values.get(term)
