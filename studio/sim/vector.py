@@ -44,6 +44,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -93,6 +94,10 @@ def _resolve_task(task_or_id: Task | str) -> Task:
 class VectorEnv:
     """``num_envs`` copies of a task stepped together on a thread pool.
 
+    Tasks that are not steppable from states (a Gymnasium id without a built-in
+    adapter, ``task.native`` False) run through one Gymnasium env per environment
+    instead: same API and semantics, Gymnasium's speed.
+
     Args:
         task_or_id: a :class:`Task` or an id/path for :func:`studio.sim.registry.get_task`.
         num_envs: number of environments E.
@@ -112,10 +117,6 @@ class VectorEnv:
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         self.task = _resolve_task(task_or_id)
-        if not self.task.native:
-            raise ValueError(
-                f"{self.task.env_id} is not steppable from states; use studio.sim.gym_vector.GymVectorEnv"
-            )
         self.num_envs = int(num_envs)
         self.seed = int(seed)
         self.max_episode_steps = (
@@ -124,19 +125,26 @@ class VectorEnv:
         self.threads = int(min(num_envs, os.cpu_count() or 1) if threads is None else threads)
         m = self.task.model
         self.model = m
-        self._batch = mjbatch.Batch(m, self.num_envs, nthread=self.threads, persistent=True)
         self._scratch = mujoco.MjData(m)
-        b = self._batch
-        self._qpos, self._qvel, self._ctrl = b.bind("qpos"), b.bind("qvel"), b.bind("ctrl")
-        self._time = b.bind("time")
-        self._derived = {name: self._bind(name) for name in _DERIVED}
-        self._extra = {name: self._bind(name) for name in self.task.extra_fields}
+        self._gym_envs: list[Any] | None = None
+        if self.task.native:
+            self._batch = mjbatch.Batch(m, self.num_envs, nthread=self.threads, persistent=True)
+            b = self._batch
+            self._qpos, self._qvel, self._ctrl = b.bind("qpos"), b.bind("qvel"), b.bind("ctrl")
+            self._time = b.bind("time")
+            self._derived = {name: self._bind(name) for name in _DERIVED}
+            self._extra = {name: self._bind(name) for name in self.task.extra_fields}
+        else:
+            self._gym_envs = [self.task.make_env() for _ in range(self.num_envs)]  # type: ignore[attr-defined]
+            self._extra = {}
         self._cfrc = np.full((self.num_envs, m.nbody, 6), np.nan)
         self._rngs: list[np.random.Generator] = []
+        self._gym_seeds: list[int | None] = []
         self._feature_names: list[str] = []
         self._needs_contact = CONTACT_FIELD in self.task.obs_needs
         self._elapsed = np.zeros(self.num_envs, dtype=np.int64)
         self._return = np.zeros(self.num_envs)
+        self._obs = np.zeros((self.num_envs, self.task.obs_dim))
         self._before: StateBatch | None = None
         self._prev: dict[str, np.ndarray] = {}
         self._closed = False
@@ -166,9 +174,9 @@ class VectorEnv:
         self._feature_names = wanted
         self._needs_contact = CONTACT_FIELD in (self.task.obs_needs | self.task.state_feature_fields(wanted))
         if self._before is not None:
-            if self._needs_contact:
+            if self._needs_contact and self._gym_envs is None:
                 self._refresh_contacts(np.arange(self.num_envs), post=False)
-                self._before = self._state().copy_all()
+                self._before = self._current().copy_all()
             zeros = np.zeros((self.num_envs, self.act_dim))
             self._prev = self.task.features(self._before, self._before, zeros, wanted)
 
@@ -179,7 +187,11 @@ class VectorEnv:
 
     # -- state -------------------------------------------------------------------------------
 
-    def _state(self) -> _LiveState:
+    def _current(self) -> _LiveState:
+        """The current states of all environments (live arrays for the batch)."""
+        if self._gym_envs is not None:
+            s = StateBatch.from_datas([e.data for e in self._gym_envs])
+            return _LiveState(**s.__dict__)
         d = self._derived
         return _LiveState(
             qpos=self._qpos, qvel=self._qvel, xpos=d["xpos"], xquat=d["xquat"], xipos=d["xipos"],
@@ -197,10 +209,16 @@ class VectorEnv:
                 mujoco.mj_rnePostConstraint(self.model, scratch)
             self._cfrc[i] = scratch.cfrc_ext
 
-    def _reset_rows(self, ids: np.ndarray) -> None:
-        """New episodes for rows ``ids``: Gymnasium's ``mj_resetData``, noise, ``mj_forward``."""
-        if ids.size == 0:
-            return
+    def _reset_rows(self, ids: np.ndarray) -> np.ndarray:
+        """New episodes for rows ``ids`` (Gymnasium's reset); returns their observations."""
+        self._elapsed[ids] = 0
+        self._return[ids] = 0.0
+        if self._gym_envs is not None:
+            out = []
+            for i in ids:
+                seed, self._gym_seeds[i] = self._gym_seeds[i], None
+                out.append(self._gym_envs[i].reset(seed=seed)[0])
+            return np.stack(out).astype(np.float64)
         starts = [self.task.sample_reset(self._rngs[i]) for i in ids]
         self._batch.reset(ids, stage=_STAGE_NONE)
         self._qpos[ids] = np.stack([s[0] for s in starts])
@@ -208,8 +226,8 @@ class VectorEnv:
         self._batch.forward(ids)
         if self._needs_contact:
             self._refresh_contacts(ids, post=False)
-        self._elapsed[ids] = 0
-        self._return[ids] = 0.0
+        state = self._current().select(ids)
+        return self.task.observation(state, {k: v[ids] for k, v in self._extra.items()})
 
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Start new episodes in every environment; returns observations [E, obs_dim].
@@ -221,13 +239,33 @@ class VectorEnv:
             base = self.seed if seed is None else int(seed)
             self._rngs = [np.random.Generator(np.random.PCG64(np.random.SeedSequence(base + i)))
                           for i in range(self.num_envs)]
-        ids = np.arange(self.num_envs)
-        self._reset_rows(ids)
-        state = self._state()
-        self._before = state.copy_all()
+            self._gym_seeds = [base + i for i in range(self.num_envs)]
+        obs = self._reset_rows(np.arange(self.num_envs))
+        self._before = self._current().copy_all()
         zeros = np.zeros((self.num_envs, self.act_dim))
         self._prev = self.task.features(self._before, self._before, zeros, self._feature_names)
-        return self.task.observation(state, self._extra)
+        return obs
+
+    def _advance(
+        self, actions: np.ndarray
+    ) -> tuple[StateBatch, np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """Step the physics; (after, obs, reward, parts, terminated)."""
+        task = self.task
+        if self._gym_envs is not None:
+            outs = [env.step(a) for env, a in zip(self._gym_envs, actions, strict=True)]
+            after = self._current()
+            obs = np.stack([o[0] for o in outs]).astype(np.float64)
+            reward = np.array([o[1] for o in outs], dtype=np.float64)
+            terminated = np.array([bool(o[2]) for o in outs])
+            return after, obs, reward, {}, terminated
+        self._ctrl[:] = actions
+        self._batch.step(nstep=task.frame_skip)
+        if self._needs_contact:
+            self._refresh_contacts(np.arange(self.num_envs), post=True)
+        after = self._current()
+        obs = task.observation(after, self._extra)
+        reward, parts = task.task_reward(self._before, after, actions)  # type: ignore[arg-type]
+        return after, obs, reward, parts, task.terminated(after)
 
     def step(self, actions: np.ndarray) -> StepResult:
         """Apply ``actions`` [E, act_dim] for one control step (``frame_skip`` physics steps)."""
@@ -235,15 +273,9 @@ class VectorEnv:
             raise RuntimeError("call reset() before step()")
         task, before, E = self.task, self._before, self.num_envs
         actions = np.asarray(actions, dtype=np.float64).reshape(E, self.act_dim)
-        self._ctrl[:] = actions
-        self._batch.step(nstep=task.frame_skip)
-        if self._needs_contact:
-            self._refresh_contacts(np.arange(E), post=True)
-        after = self._state()
-        obs = task.observation(after, self._extra)
-        reward, parts = task.task_reward(before, after, actions)
-        terminated = task.terminated(after)
-        feats = task.features(before, after, actions, self._feature_names) if self._feature_names else {}
+        after, obs, reward, parts, terminated = self._advance(actions)
+        names = self._feature_names
+        feats = task.features(before, after, actions, names) if names else {}
         prev = self._prev
 
         self._elapsed += 1
@@ -256,24 +288,20 @@ class VectorEnv:
         ep_return = np.full(E, np.nan)
         ep_length = np.zeros(E, dtype=np.int64)
         final_obs = obs
+        self._prev = feats
         if done.any():
             ids = np.flatnonzero(done)
             ep_return[ids] = self._return[ids]
             ep_length[ids] = self._elapsed[ids]
             final_obs = obs.copy()
-            self._reset_rows(ids)
-            state = self._state()
-            reset_state = state.select(ids)
-            obs[ids] = task.observation(reset_state, {k: v[ids] for k, v in self._extra.items()})
-            if self._feature_names:
-                feats_next = {k: v.copy() for k, v in feats.items()}
+            obs[ids] = self._reset_rows(ids)
+            if names:
+                reset_state = self._current().select(ids)
                 zeros = np.zeros((ids.size, self.act_dim))
-                for k, v in task.features(reset_state, reset_state, zeros, self._feature_names).items():
-                    feats_next[k][ids] = v
-                self._prev = feats_next
-        elif self._feature_names:
-            self._prev = feats
-        self._before = self._state().copy_all()
+                self._prev = {k: v.copy() for k, v in feats.items()}
+                for k, v in task.features(reset_state, reset_state, zeros, names).items():
+                    self._prev[k][ids] = v
+        self._before = self._current().copy_all()
         return StepResult(
             obs=obs, task_reward=reward, terminated=terminated, truncated=truncated,
             final_obs=final_obs, features=feats, prev_features=prev,
@@ -284,6 +312,11 @@ class VectorEnv:
 
     def data(self, index: int = 0) -> mujoco.MjData:
         """A copy of environment ``index``'s MjData (its whole current state), e.g. to render it."""
+        if self._gym_envs is not None:
+            d = mujoco.MjData(self.model)
+            src = self._gym_envs[index].data
+            mujoco.mj_copyData(d, self.model, src)
+            return d
         return self._batch.get_data(int(index))
 
     @property
@@ -293,8 +326,13 @@ class VectorEnv:
 
     def close(self) -> None:
         """Release the thread pool and the simulations."""
-        if not self._closed:
-            self._closed = True
+        if self._closed:
+            return
+        self._closed = True
+        if self._gym_envs is not None:
+            for env in self._gym_envs:
+                env.close()
+        else:
             del self._batch
 
     def __enter__(self) -> VectorEnv:

@@ -166,7 +166,7 @@ class InvertedPendulumTask(GymTask):
     def semantic_features(self) -> list[TaskFeature]:
         return [
             feature("healthy", "1 while the pole is within 0.2 rad of upright, else 0 (the episode ends).",
-                    "1", lambda b, a, u: self.is_healthy(a).astype(np.float64), low=0.0, high=1.0),
+                    "1", lambda b, a, u: self.is_healthy(a).astype(np.float64), low=0.0, high=1.0, fixed_range=True),
             feature("pole_angle", "Pole angle from upright.", "rad", lambda b, a, u: a.qpos[:, 1]),
             feature("pole_angular_velocity", "Pole angular velocity.", "rad/s", lambda b, a, u: a.qvel[:, 1]),
             feature("cart_position", "Cart position along the rail.", "m", lambda b, a, u: a.qpos[:, 0]),
@@ -204,10 +204,10 @@ class InvertedDoublePendulumTask(GymTask):
     def semantic_features(self) -> list[TaskFeature]:
         return [
             feature("healthy", "1 while the tip is above 1 m, else 0 (the episode ends).", "1",
-                    lambda b, a, u: (~self.terminated(a)).astype(np.float64), low=0.0, high=1.0),
+                    lambda b, a, u: (~self.terminated(a)).astype(np.float64), low=0.0, high=1.0, fixed_range=True),
             feature("tip_x", "x of the tip of the second pole.", "m", lambda b, a, u: a.site_xpos[:, 0, 0]),
-            feature("tip_height", "Height (z) of the tip of the second pole (2 m fully upright in the "
-                    "task's frame, 'y' in Gymnasium's code).", "m", lambda b, a, u: a.site_xpos[:, 0, 2]),
+            feature("tip_height", "Height (z) of the tip of the second pole, about 1.2 m fully upright "
+                    "('y' in Gymnasium's code, whose penalty (y - 2)^2 never reaches 0).", "m", lambda b, a, u: a.site_xpos[:, 0, 2]),
             feature("cart_position", "Cart position.", "m", lambda b, a, u: a.qpos[:, 0]),
             feature("hinge1_velocity", "Angular velocity of the first pole.", "rad/s", lambda b, a, u: a.qvel[:, 1]),
             feature("hinge2_velocity", "Angular velocity of the second pole.", "rad/s", lambda b, a, u: a.qvel[:, 2]),

@@ -45,6 +45,8 @@ class TaskFeature:
     """``fn(before, after, action)`` -> float64 [B]."""
     needs: frozenset[str] = frozenset()
     """State fields beyond the always-available ones, e.g. ``{"cfrc_ext"}``."""
+    fixed_range: bool = False
+    """Keep the declared range instead of a measured one (flags: 0..1)."""
 
 
 def feature(
@@ -56,10 +58,16 @@ def feature(
     low: float = -1.0,
     high: float = 1.0,
     needs: Iterable[str] = (),
+    fixed_range: bool = False,
 ) -> TaskFeature:
     """Shorthand for a semantic :class:`TaskFeature` (group ``task``)."""
     spec = FeatureSpec(name, description, unit, low, high, group="task")
-    return TaskFeature(spec, fn, frozenset(needs))
+    return TaskFeature(spec, fn, frozenset(needs), fixed_range)
+
+
+def flag(name: str, description: str, fn: FeatureFn, needs: Iterable[str] = ()) -> TaskFeature:
+    """A 0/1 semantic feature (its typical range stays 0..1)."""
+    return feature(name, description, "1", fn, low=0.0, high=1.0, needs=needs, fixed_range=True)
 
 
 def body_id(model: mujoco.MjModel, name: str) -> int:
@@ -83,7 +91,8 @@ class Task:
 
     The base class is the *generic* adapter for any model: observation
     ``concat(qpos, qvel)``, never terminates, no task reward, reset to ``qpos0`` plus
-    uniform noise of ``reset_noise_scale`` on positions and velocities.
+    uniform noise of ``reset_noise_scale`` on positions (in the tangent space, so
+    quaternions stay unit) and velocities.
 
     Args:
         env_id: the task's identifier (a Gymnasium id or an MJCF path).
@@ -162,7 +171,9 @@ class Task:
     def sample_reset(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``(qpos, qvel)`` of a fresh episode, drawing from ``rng`` as Gymnasium does."""
         s = self.reset_noise_scale
-        qpos = self.init_qpos + rng.uniform(low=-s, high=s, size=self.model.nq)
+        # Perturb positions in the tangent space so that free/ball joint quaternions stay unit.
+        qpos = self.init_qpos.copy()
+        mujoco.mj_integratePos(self.model, qpos, rng.uniform(low=-s, high=s, size=self.model.nv), 1.0)
         qvel = self.init_qvel + rng.uniform(low=-s, high=s, size=self.model.nv)
         return qpos, qvel
 
@@ -215,7 +226,8 @@ class Task:
         from studio.sim.tasks.ranges import load_ranges
 
         base = FeatureCatalog.of([f.spec for f in self._semantic.values()] + self._auto_specs())
-        return base.with_ranges(load_ranges(self))
+        fixed = {n for n, f in self._semantic.items() if f.fixed_range}
+        return base.with_ranges({k: v for k, v in load_ranges(self).items() if k not in fixed})
 
     def state_feature_fields(self, names: Iterable[str]) -> frozenset[str]:
         """Special state fields (``cfrc_ext``) that computing ``names`` requires."""
@@ -254,10 +266,11 @@ class Task:
             if f is None:
                 auto_wanted.append(n)
             else:
-                v = np.asarray(f.fn(before, after, action), dtype=np.float64)
-                out[n] = np.broadcast_to(v, (after.size,)).copy() if v.ndim == 0 else v
+                # Always a fresh array: a feature must not be a view of live simulation state.
+                out[n] = np.array(np.broadcast_to(f.fn(before, after, action), (after.size,)), dtype=np.float64)
         if auto_wanted:
-            out.update(self._auto.compute(after, action, auto_wanted))
+            for n, v in self._auto.compute(after, action, auto_wanted).items():
+                out[n] = np.array(v, dtype=np.float64)
         return {n: out[n] for n in wanted}
 
     # -- helpers -------------------------------------------------------------------------------

@@ -14,6 +14,19 @@ def _names(model: mujoco.MjModel, obj: mujoco.mjtObj, count: int) -> list[str]:
     return [mujoco.mj_id2name(model, obj, i) or f"#{i}" for i in range(count)]
 
 
+def _actuator_label(model: mujoco.MjModel, i: int) -> str:
+    """The actuator's name and the joint it drives (unnamed actuators are common)."""
+    name = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i)
+    joint = ""
+    if model.actuator_trntype[i] == mujoco.mjtTrn.mjTRN_JOINT:
+        joint = mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, int(model.actuator_trnid[i, 0])) or ""
+    if name and joint and joint != name:
+        return f"{name} (torque on joint {joint})"
+    if joint:
+        return f"torque on joint {joint}"
+    return name or f"actuator #{i}"
+
+
 def describe_task(task: Task, max_features: int = 60) -> str:
     """Observation and action meaning, the task reward and the main features, as plain text."""
     m = task.model
@@ -31,10 +44,9 @@ def describe_task(task: Task, max_features: int = 60) -> str:
     joints = _names(m, mujoco.mjtObj.mjOBJ_JOINT, m.njnt)
     lines.append(f"Joints (qpos order): {', '.join(joints)}.")
     lines.append(f"Action: {task.act_dim} values, one per actuator:")
-    acts = _names(m, mujoco.mjtObj.mjOBJ_ACTUATOR, m.nu)
-    for i, name in enumerate(acts):
+    for i in range(m.nu):
         lo, hi = float(task.action_low[i]), float(task.action_high[i])
-        lines.append(f"  [{i}] {name} in [{lo:g}, {hi:g}] (gear {m.actuator_gear[i, 0]:g})")
+        lines.append(f"  [{i}] {_actuator_label(m, i)} in [{lo:g}, {hi:g}] (gear {m.actuator_gear[i, 0]:g})")
     if task.has_task_reward:
         lines.append("Task reward (the environment's own), as a design of weighted terms:")
         for t in task.task_design().terms():

@@ -63,7 +63,7 @@ class _Legged(GymTask):
                     "1", lambda b, a, u: upright(a, torso)),
             feature("healthy", "1 while the torso height is in the healthy range, else 0 "
                     "(the episode ends when it drops to 0).", "1",
-                    lambda b, a, u: self.is_healthy(a).astype(np.float64), low=0.0, high=1.0),
+                    lambda b, a, u: self.is_healthy(a).astype(np.float64), low=0.0, high=1.0, fixed_range=True),
             feature("ctrl_sq", "Sum of squared actions (the control cost before its weight).", "1", self.action_sq),
             feature("contact_cost_raw", self.CONTACT_DESCRIPTION, "N^2",
                     lambda b, a, u: self.contact_cost_raw(a), needs=_CONTACT),

@@ -133,7 +133,7 @@ class _Hopping(_Runner):
             *super().semantic_features(),
             feature("healthy", f"1 while the torso is in its healthy range (z in ({lo:g}, {hi:g}), "
                     f"angle in {self.HEALTHY_ANGLE}), else 0; the episode ends when it drops to 0.",
-                    "1", lambda b, a, u: self.is_healthy(a).astype(np.float64), low=0.0, high=1.0),
+                    "1", lambda b, a, u: self.is_healthy(a).astype(np.float64), low=0.0, high=1.0, fixed_range=True),
             feature("torso_height", "Height of the torso (root z).", "m", lambda b, a, u: a.qpos[:, 1]),
             feature("torso_angle", "Pitch of the torso (0 upright).", "rad", lambda b, a, u: a.qpos[:, 2]),
             feature("z_velocity", "Vertical velocity of the torso.", "m/s", lambda b, a, u: a.qvel[:, 1]),

@@ -2,9 +2,9 @@
 
 A range is the (1st, 99th) percentile of the feature over the transitions of uniformly
 random actions, through the task's own resets and terminations. Ranges of the
-built-in tasks are committed in ``assets/feature_ranges/<env_id>.json``; a missing file
-is measured on first use (a couple of seconds) and written there, or to the user cache
-when the assets folder is read-only. Regenerate the committed files with::
+built-in tasks are committed in ``assets/feature_ranges/<env_id>.json``; other tasks
+(Gymnasium ids, MJCF files) are measured on first use (a second or two) and cached in
+the user cache folder. Regenerate the committed files with::
 
     python -m studio.sim.tasks.ranges            # every built-in task
     python -m studio.sim.tasks.ranges Hopper-v5  # one task
@@ -33,7 +33,7 @@ VERSION = 1
 ASSETS_DIR = Path(__file__).resolve().parents[3] / "assets" / "feature_ranges"
 """Committed ranges of the built-in tasks."""
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reward-studio" / "feature_ranges"
-"""Fallback for tasks measured on a machine whose assets folder is read-only."""
+"""Ranges measured on first use (tasks without committed ranges)."""
 
 
 def ranges_filename(env_id: str) -> str:
@@ -85,17 +85,19 @@ def measure_ranges(
 def write_ranges(task: Task, path: Path | None = None, **measure_kwargs: object) -> Path:
     """Measure and write the task's ranges (to the assets folder unless ``path``)."""
     ranges = measure_ranges(task, **measure_kwargs)  # type: ignore[arg-type]
-    doc = {
-        "format": FORMAT,
-        "version": VERSION,
-        "env_id": task.env_id,
-        "method": "1st-99th percentile over uniformly random actions, task resets included",
-        "ranges": {k: [round(lo, 6), round(hi, 6)] for k, (lo, hi) in ranges.items()},
-    }
     target = path or ASSETS_DIR / ranges_filename(task.env_id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    method = "1st-99th percentile over uniformly random actions, task resets included"
+    target.write_text(_dumps(task.env_id, ranges, method))
     return target
+
+
+def _dumps(env_id: str, ranges: dict[str, tuple[float, float]], method: str) -> str:
+    """The JSON document, one feature per line so that diffs stay readable."""
+    head = {"format": FORMAT, "version": VERSION, "env_id": env_id, "method": method}
+    lines = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in head.items()]
+    rows = [f"    {json.dumps(k)}: [{lo:.6g}, {hi:.6g}]" for k, (lo, hi) in sorted(ranges.items())]
+    return "{\n" + ",\n".join(lines) + ',\n  "ranges": {\n' + ",\n".join(rows) + "\n  }\n}\n"
 
 
 def _read(path: Path) -> dict[str, tuple[float, float]] | None:
@@ -120,16 +122,11 @@ def load_ranges(task: Task, regenerate: bool = True) -> dict[str, tuple[float, f
         return {}
     log.info("measuring typical feature ranges of %s", task.env_id)
     ranges = measure_ranges(task, num_envs=4, steps=250)
-    for folder in (ASSETS_DIR, CACHE_DIR):
-        try:
-            doc = {"format": FORMAT, "version": VERSION, "env_id": task.env_id,
-                   "method": "1st-99th percentile over uniformly random actions (quick)",
-                   "ranges": {k: [lo, hi] for k, (lo, hi) in ranges.items()}}
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
-            break
-        except OSError:
-            continue
+    try:  # the user cache, never the committed assets: those come from main()
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        (CACHE_DIR / name).write_text(_dumps(task.env_id, ranges, "quick measurement on first use"))
+    except OSError as exc:
+        log.warning("could not cache feature ranges of %s in %s: %s", task.env_id, CACHE_DIR, exc)
     return ranges
 
 
