@@ -94,3 +94,15 @@ def test_reset_with_seed_is_reproducible() -> None:
     np.testing.assert_array_equal(a, b)
     assert venv.data(0).qpos.shape == (venv.task.model.nq,)
     venv.close()
+
+
+def test_bench_main_prints_the_result_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.sim.bench_sim import main
+
+    assert main(["--env", "Hopper-v5", "--envs", "2", "--seconds", "0.05", "--skip-gym"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("RESULT studio_steps_per_s=")
+    fields = dict(kv.split("=") for kv in last.split()[1:])
+    assert list(fields) == ["studio_steps_per_s", "gym_sync_steps_per_s", "gym_async_steps_per_s",
+                            "limit_steps_per_s", "share_of_limit"]
+    assert float(fields["studio_steps_per_s"]) > 0 and float(fields["share_of_limit"]) > 0
