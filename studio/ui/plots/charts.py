@@ -77,9 +77,9 @@ class EpisodeChart(QWidget):
             else:
                 neg_base, base_neg = upper, top
         if total is not None:
-            self.score.plot(x, total, pen=pg.mkPen("w", width=1.5), name="design reward")
+            self.score.plot(x, total, pen=pg.mkPen("#555555", width=1.5), name="design reward")
         if task_reward is not None:
-            self.score.plot(x, task_reward, pen=pg.mkPen("#f5d142", width=1.5), name="task score")
+            self.score.plot(x, task_reward, pen=pg.mkPen("#d18f00", width=1.5), name="task score")
 
 
 class HistogramChart(QWidget):

@@ -131,11 +131,13 @@ class ViewerPanel(QWidget):
     # -- worker lifecycle --------------------------------------------------------------------
 
     def _task(self) -> Any:
-        task = getattr(self._ctx, "task", None)
-        if task is not None:
-            return task
-        design = getattr(self._ctx, "design", None)
-        return getattr(design, "task", None) or None
+        # Only the context's task: the main window loads it in a worker and announces it.
+        return getattr(self._ctx, "task", None)
+
+    @property
+    def has_first_frame(self) -> bool:
+        """Whether a frame has been shown since the panel was built."""
+        return self._first
 
     def restart(self) -> None:
         """(Re)start the worker for the context's current task; a no-op without a task."""
@@ -143,7 +145,7 @@ class ViewerPanel(QWidget):
         task = self._task()
         if task is None:
             self.view.clear()
-            self.status.setText("No task: choose one to see it here.")
+            self.status.setText("Waiting for a task…")
             return
         w, h = self._size
         self.worker = ViewerWorker(task, self._design_copy(), w, h,

@@ -1,0 +1,417 @@
+"""The training dashboard: start, pause and stop runs of the editor's design, watch them live.
+
+A :class:`~studio.app.run_controller.RunController` does the work (a spawned training
+process, persistence into the workspace); this panel polls it from a 10 Hz ``QTimer``
+(never blocking), draws the curves, relays snapshots to the viewer through the run hub,
+and shows the detectors' findings and a failed run's cause. Stored runs can be overlaid
+for comparison; their series load in a worker with progress and a Cancel button.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.app.detectors import Finding, run_detectors
+from studio.ui.dashboard.curves import RETURN, TASK, TERM_PREFIX, CurvesView
+from studio.ui.dashboard.hub import hub_for
+from studio.ui.workers import TaskRunner, TaskState
+
+POLL_MS = 100
+DETECT_EVERY_S = 1.0
+
+
+def load_runs(inputs: tuple[Any, list[int]], state: TaskState) -> dict[int, dict[str, Any]]:
+    """Worker: the series and markers of stored runs (read in a session of their own)."""
+    from studio.store import repo
+
+    workspace, run_ids = inputs
+    out: dict[int, dict[str, Any]] = {}
+    with workspace.session() as s:
+        for i, rid in enumerate(run_ids):
+            if state.is_interruption_requested():
+                break
+            keys = repo.metric_keys(s, rid)
+            series = {k: repo.metric_series(s, rid, k) for k in keys}
+            markers = [(m.step, m.kind, dict(m.payload or {})) for m in repo.run_markers(s, rid)]
+            out[rid] = {"series": series, "markers": markers}
+            state.set_progress(100.0 * (i + 1) / len(run_ids))
+    return out
+
+
+def list_stored_runs(workspace: Any, state: TaskState) -> list[tuple[int, str]]:
+    """Worker: ``(run id, label)`` of every stored run."""
+    from studio.store import repo
+
+    with workspace.session() as s:
+        return [(r.id, f"run {r.id} · {r.status} · {r.task.env_id} · "
+                 f"{r.design_version.design.name} v{r.design_version.number}")
+                for r in repo.list_runs(s)]
+
+
+class TrainingPanel(QWidget):
+    """Start / Pause / Stop, live curves, compared runs, findings.
+
+    Signals:
+        metrics_received(object): the list of ``Metrics`` of one poll (after drawing).
+        run_finished(int, str): run id and final status.
+    """
+
+    metrics_received = Signal(object)
+    run_finished = Signal(int, str)
+
+    def __init__(self, context: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = context
+        self._hub = hub_for(context)
+        self.controller: Any = None
+        self.config_overrides: dict[str, Any] = {}
+        """Extra ``PPOConfig`` fields for the next run (tests and benchmarks)."""
+        self.series: dict[int, dict[str, tuple[list[int], list[float]]]] = {}
+        self._last_detect = 0.0
+        self._timer = QTimer(self, interval=POLL_MS)
+        self._timer.timeout.connect(self.poll)
+        self._loader = TaskRunner(self)
+        self._loader.finished.connect(self._on_runs_loaded)
+        self._loader.failed.connect(lambda m, _t: self._set_status(m, error=True))
+        self._loader.progress.connect(lambda p: self.progress.setValue(int(p)))
+        self._loader.running_changed.connect(self._on_loading)
+        self._lister = TaskRunner(self)
+        self._lister.finished.connect(self._on_runs_listed)
+        self._build()
+        context.workspaceChanged.connect(lambda _w: self.refresh_runs())
+        self._update_buttons()
+        if getattr(context, "workspace", None) is not None:
+            self.refresh_runs()
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.steps_spin = QSpinBox(minimum=1_000, maximum=100_000_000, value=1_000_000,
+                                   singleStep=100_000)
+        self.envs_spin = QSpinBox(minimum=1, maximum=256, value=8)
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.start_run)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop_run)
+        self.apply_button = QPushButton("Apply to running run")
+        self.apply_button.setToolTip("Send the editor's design to the running run; the curves "
+                                     "mark the step where it takes over")
+        self.apply_button.clicked.connect(self.apply_design)
+        self.progress = QProgressBar(maximum=100)
+        self.progress.setMaximumWidth(160)
+        self.cancel_button = QPushButton("Cancel", enabled=False)
+        self.cancel_button.clicked.connect(self._loader.cancel)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar = QHBoxLayout()
+        for w in (QLabel("steps"), self.steps_spin, QLabel("envs"), self.envs_spin,
+                  self.start_button, self.pause_button, self.stop_button, self.apply_button,
+                  self.progress, self.cancel_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+
+        self.curves = CurvesView()
+        self.runs_list = QListWidget()
+        self.runs_list.itemChanged.connect(self._on_run_checked)
+        self.findings = QListWidget()
+        self.findings.setWordWrap(True)
+        side = QSplitter(Qt.Orientation.Vertical)
+        box = QWidget()
+        bl = QVBoxLayout(box)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(QLabel("Compare with stored runs:"))
+        bl.addWidget(self.runs_list)
+        side.addWidget(box)
+        fbox = QWidget()
+        fl = QVBoxLayout(fbox)
+        fl.setContentsMargins(0, 0, 0, 0)
+        fl.addWidget(QLabel("Findings:"))
+        fl.addWidget(self.findings)
+        side.addWidget(fbox)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.curves)
+        split.addWidget(side)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addLayout(bar)
+        lay.addWidget(self.status)
+        lay.addWidget(split, 1)
+
+    # -- run control ------------------------------------------------------------------------
+
+    @property
+    def run_id(self) -> int | None:
+        """The live run's id, or None."""
+        return None if self.controller is None else self.controller.run_id
+
+    def _controller(self) -> Any:
+        from studio.app.run_controller import RunController
+
+        ws = getattr(self._ctx, "workspace", None)
+        if ws is None:
+            return None
+        if self.controller is None or self.controller.workspace is not ws:
+            self.controller = RunController(ws)
+        return self.controller
+
+    def start_run(self) -> None:
+        """Train the editor's current design on the current task."""
+        from studio.train.ppo import PPOConfig
+
+        ctl = self._controller()
+        if ctl is None:
+            self._set_status("Open a workspace first: runs are saved in it.", error=True)
+            return
+        design = self._ctx.design.copy()
+        task = getattr(self._ctx, "task", None)
+        env_id = getattr(task, "env_id", None) or design.task
+        fields = {"total_timesteps": self.steps_spin.value(), "num_envs": self.envs_spin.value(),
+                  **self.config_overrides}
+        config = PPOConfig(**fields)
+        model = getattr(self._ctx, "design_model", None)
+        version = self._ctx.current_version_id if model is not None and not model.dirty else None
+        try:
+            run_id = ctl.start(design, env_id, config, version)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, with the reason
+            self._set_status(f"Could not start training: {exc}", error=True)
+            return
+        self.series[run_id] = defaultdict(lambda: ([], []))
+        self._set_status(f"Run {run_id} started: {design.name} on {env_id} "
+                         f"({config.total_timesteps:,} steps).")
+        self.progress.setValue(0)
+        self._hub.run_started.emit(run_id)
+        self._timer.start()
+        self._update_buttons()
+
+    def toggle_pause(self) -> None:
+        """Pause a running run, or resume a paused one."""
+        ctl = self.controller
+        if ctl is None or not ctl.active:
+            return
+        if ctl.status == "paused":
+            ctl.resume()
+        else:
+            ctl.pause()
+        self._update_buttons()
+
+    def stop_run(self) -> None:
+        """Ask the run to checkpoint and stop (confirmed by the next polls)."""
+        if self.controller is not None and self.controller.active:
+            self.controller.stop()
+            self._set_status("Stopping at the next update…")
+
+    def apply_design(self) -> None:
+        """Send the editor's design to the running run."""
+        ctl = self.controller
+        if ctl is None or not ctl.active:
+            self._set_status("No run is active: start one first.", error=True)
+            return
+        model = getattr(self._ctx, "design_model", None)
+        version = self._ctx.current_version_id if model is not None and not model.dirty else None
+        design = self._ctx.design
+        try:
+            vid = ctl.apply_design(design.to_json(), version, design.name)
+        except Exception as exc:  # noqa: BLE001
+            self._set_status(f"Could not apply the design: {exc}", error=True)
+            return
+        self._set_status(f"Design version {vid} sent; it takes over at the next update.")
+
+    def shutdown(self) -> None:
+        """Stop polling and stop a live run (the window is closing)."""
+        self._timer.stop()
+        self._loader.cancel()
+        if self.controller is not None:
+            self.controller.close()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- polling ---------------------------------------------------------------------------
+
+    @Slot()
+    def poll(self) -> None:
+        """Drain the run's messages (non-blocking), persist them, redraw what changed."""
+        ctl = self.controller
+        if ctl is None or ctl.run_id is None:
+            self._timer.stop()
+            return
+        try:
+            res = ctl.poll()
+        except Exception as exc:  # noqa: BLE001 - e.g. the disk is full: say so, keep going
+            self._set_status(f"Could not save the run's progress: {exc}", error=True)
+            return
+        if res.empty:
+            return
+        rid = ctl.run_id
+        series = self.series.setdefault(rid, defaultdict(lambda: ([], [])))
+        for m in res.metrics:
+            for k, v in m.values.items():
+                steps, values = series[k]
+                steps.append(m.step)
+                values.append(float(v))
+        if res.metrics:
+            self.curves.set_series(rid, series, live=True, label=f"run {rid}")
+        for mk in res.markers:
+            self._draw_marker(rid, mk.step, mk.kind, mk.payload)
+        if res.progress is not None:
+            p = res.progress
+            self.progress.setValue(int(100 * p.step / max(p.total, 1)))
+            self.progress.setFormat(f"{p.step:,} / {p.total:,}")
+            self.status.setStyleSheet("")
+            self.status.setText(f"Run {rid} · {ctl.status} · {p.sps:,.0f} steps/s · "
+                                f"ETA {p.eta_s:,.0f} s · return {p.mean_return:.2f}")
+        if res.snapshot is not None:
+            self._hub.snapshot.emit(res.snapshot)
+        if res.metrics:
+            self._hub.metrics.emit(res.metrics)
+            self.metrics_received.emit(res.metrics)
+        if res.failed is not None:
+            where = f" (term '{res.failed.term}')" if res.failed.term else ""
+            self._set_status(f"Run {rid} failed{where}: {res.failed.cause}", error=True)
+            self.status.setToolTip(res.failed.traceback_text[-3000:])
+        elif res.finished is not None:
+            self._set_status(f"Run {rid} {res.finished.reason} at step {res.finished.step:,}.")
+        if res.failed is not None or res.finished is not None:
+            self._timer.stop()
+            self._hub.run_ended.emit(rid, str(ctl.status))
+            self.run_finished.emit(rid, str(ctl.status))
+            self.refresh_runs()
+        if time.monotonic() - self._last_detect > DETECT_EVERY_S or not ctl.active:
+            self._last_detect = time.monotonic()
+            self.show_findings(detect(series))
+        self._update_buttons()
+
+    def _draw_marker(self, run_id: int, step: int, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "design":
+            self.curves.add_marker(run_id, step, f"v{payload.get('version_id', '?')}")
+        elif kind == "design_rejected":
+            self.curves.add_marker(run_id, step, "rejected")
+            self._set_status(f"The design was rejected by the run: {payload.get('error', '')}",
+                             error=True)
+
+    def show_findings(self, findings: list[Finding]) -> None:
+        """List the detectors' findings, worst first, evidence and fix in the tooltip."""
+        self.findings.clear()
+        colours = {"error": QColor("#c0392b"), "warning": QColor("#b9770e"),
+                   "info": QColor("#2f6fbf")}
+        for f in findings:
+            item = QListWidgetItem(f"[{f.severity}] {f.evidence}\n→ {f.suggestion}")
+            item.setForeground(colours.get(f.severity, QColor("black")))
+            item.setToolTip(f"{f.kind}: {f.evidence}\n\nSuggestion: {f.suggestion}")
+            item.setData(Qt.ItemDataRole.UserRole, f.kind)
+            self.findings.addItem(item)
+
+    # -- compared runs -------------------------------------------------------------------------
+
+    def refresh_runs(self) -> None:
+        """List the stored runs (in a worker)."""
+        ws = getattr(self._ctx, "workspace", None)
+        if ws is not None:
+            self._lister.start(list_stored_runs, ws)
+
+    @Slot(object)
+    def _on_runs_listed(self, runs: list[tuple[int, str]]) -> None:
+        checked = set(self.compared_runs())
+        self.runs_list.blockSignals(True)
+        self.runs_list.clear()
+        for rid, label in runs:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, rid)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if rid in checked else Qt.CheckState.Unchecked)
+            self.runs_list.addItem(item)
+        self.runs_list.blockSignals(False)
+
+    def compared_runs(self) -> list[int]:
+        """Ids of the stored runs ticked for comparison."""
+        out = []
+        for i in range(self.runs_list.count()):
+            item = self.runs_list.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(int(item.data(Qt.ItemDataRole.UserRole)))
+        return out
+
+    def compare(self, run_ids: list[int]) -> None:
+        """Overlay these stored runs (loaded in a worker; Cancel stops it)."""
+        for rid in list(self.series):
+            if rid not in run_ids and rid != self.run_id:
+                self.curves.remove_run(rid)
+                del self.series[rid]
+        todo = [r for r in run_ids if r not in self.series and r != self.run_id]
+        ws = getattr(self._ctx, "workspace", None)
+        if todo and ws is not None:
+            self._loader.start(load_runs, (ws, todo))
+
+    def _on_run_checked(self, _item: QListWidgetItem) -> None:
+        self.compare(self.compared_runs())
+
+    @Slot(object)
+    def _on_runs_loaded(self, loaded: dict[int, dict[str, Any]]) -> None:
+        for rid, data in loaded.items():
+            series = defaultdict(lambda: ([], []), {k: (list(s), list(v)) for k, (s, v)
+                                                    in data["series"].items()})
+            self.series[rid] = series
+            self.curves.set_series(rid, series, live=False, label=f"run {rid}")
+            for step, kind, payload in data["markers"]:
+                self._draw_marker(rid, step, kind, payload)
+
+    @Slot(bool)
+    def _on_loading(self, running: bool) -> None:
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.progress.setValue(0)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c0392b;" if error else "")
+        if error and hasattr(self._ctx, "log"):
+            self._ctx.log("error", text)
+
+    def _update_buttons(self) -> None:
+        ctl = self.controller
+        active = ctl is not None and ctl.active
+        self.start_button.setEnabled(not active)
+        self.pause_button.setEnabled(active)
+        self.stop_button.setEnabled(active)
+        self.apply_button.setEnabled(active)
+        self.pause_button.setText("Resume" if active and ctl.status == "paused" else "Pause")
+
+
+def detect(series: dict[str, tuple[list[int], list[float]]]) -> list[Finding]:
+    """The detectors that a run's metric series allow."""
+    ret = series.get(RETURN)
+    task = series.get(TASK)
+    terms = {k[len(TERM_PREFIX):]: np.asarray(v[1]) for k, v in series.items()
+             if k.startswith(TERM_PREFIX) and v[1]}
+    return run_detectors(
+        design_return=None if not ret or not task else ret[1],
+        task_score=None if not ret or not task else task[1],
+        term_returns=terms if terms and len(next(iter(terms.values()))) >= 3 else None,
+        reward=ret[1] if ret and len(ret[1]) >= 10 else None,
+    )
