@@ -106,6 +106,68 @@ def bench_mj_step(model: mujoco.MjModel, seconds: float, chunk: int = 100) -> fl
     return _rate(step, seconds, chunk)
 
 
+def bench_threadpool(model: mujoco.MjModel, frame_skip: int, num_envs: int, seconds: float, threads: int) -> float:
+    """The alternative design: a Python thread pool over one MjData per env, gathering qpos/qvel.
+
+    ``mj_step`` releases the GIL, but the per-environment control write and state copies
+    do not, so the threads queue on the GIL between physics calls.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    datas = [mujoco.MjData(model) for _ in range(num_envs)]
+    qpos, qvel = np.zeros((num_envs, model.nq)), np.zeros((num_envs, model.nv))
+    actions = _actions(model.actuator_ctrlrange[:, 0], model.actuator_ctrlrange[:, 1], num_envs)
+    slices = [range(i, num_envs, threads) for i in range(threads)]
+    k = [0]
+
+    def work(rows: range) -> None:
+        a = actions[k[0] % len(actions)]
+        for i in rows:
+            d = datas[i]
+            d.ctrl[:] = a[i]
+            mujoco.mj_step(model, d, nstep=frame_skip)
+            qpos[i], qvel[i] = d.qpos, d.qvel
+            if d.time > 20.0:
+                mujoco.mj_resetData(model, d)
+
+    with ThreadPoolExecutor(threads) as pool:
+
+        def step() -> None:
+            list(pool.map(work, slices))
+            k[0] += 1
+
+        return _rate(step, seconds, num_envs)
+
+
+def bench_rollout(model: mujoco.MjModel, frame_skip: int, num_envs: int, seconds: float, threads: int) -> float:
+    """The other alternative: ``mujoco.rollout`` with a persistent pool, state in and out.
+
+    It returns only state vectors (no ``xpos``, ``cvel``, ``cfrc_ext`` without another
+    ``mj_forward``), so it is an upper bound for tasks whose observation is qpos/qvel.
+    """
+    from mujoco import rollout
+
+    spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
+    nstate = mujoco.mj_stateSize(model, spec)
+    data = mujoco.MjData(model)
+    state = np.zeros((num_envs, nstate))
+    mujoco.mj_getState(model, data, state[0], spec)
+    state[:] = state[0]
+    out = np.zeros((num_envs, frame_skip, nstate))
+    actions = _actions(model.actuator_ctrlrange[:, 0], model.actuator_ctrlrange[:, 1], num_envs)
+    datas = [mujoco.MjData(model) for _ in range(threads)]
+    k = [0]
+    with rollout.Rollout(nthread=threads) as pool:
+
+        def step() -> None:
+            control = np.repeat(actions[k[0] % len(actions)][:, None, :], frame_skip, axis=1)
+            pool.rollout([model] * num_envs, datas, state, control, nstep=frame_skip, state=out, skip_checks=True)
+            state[:] = out[:, -1]
+            k[0] += 1
+
+        return _rate(step, seconds, num_envs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the figures; returns the process exit code."""
     cores = os.cpu_count() or 1
@@ -115,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each measurement burst")
     parser.add_argument("--threads", type=int, default=None, help="studio physics threads (default min(envs, cores))")
     parser.add_argument("--skip-gym", action="store_true", help="skip the Gymnasium vector envs (reported as 0)")
+    parser.add_argument("--backends", action="store_true",
+                        help="also time the designs not chosen (Python thread pool, mujoco.rollout)")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     from studio.sim.registry import get_task
@@ -130,6 +194,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  studio VectorEnv            {studio:12,.0f} env steps/s  ({studio / limit:.0%} of the limit)")
     studio_f = bench_studio(args.env, n, s, features=True, threads=args.threads)
     print(f"  studio, task-design features{studio_f:12,.0f} env steps/s")
+    if args.backends:
+        threads = args.threads or min(n, cores)
+        pool = bench_threadpool(task.model, task.frame_skip, n, s, threads)
+        print(f"  alt: Python thread pool     {pool:12,.0f} env steps/s  (physics + qpos/qvel only)")
+        roll = bench_rollout(task.model, task.frame_skip, n, s, threads)
+        print(f"  alt: mujoco.rollout         {roll:12,.0f} env steps/s  (physics + state only)")
     sync = async_ = 0.0
     if not args.skip_gym:
         sync = bench_gym(args.env, n, s, asynchronous=False)
