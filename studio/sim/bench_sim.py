@@ -76,6 +76,7 @@ def bench_gym(env_id: str, num_envs: int, seconds: float, asynchronous: bool) ->
     venv = gym.vector.AsyncVectorEnv(fns) if asynchronous else gym.vector.SyncVectorEnv(fns)
     try:
         space = venv.single_action_space
+        assert isinstance(space, gym.spaces.Box), space
         actions = _actions(space.low, space.high, num_envs).astype(space.dtype)
         venv.reset(seed=0)
         k = [0]

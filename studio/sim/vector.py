@@ -155,7 +155,7 @@ class VectorEnv:
         template = np.asarray(getattr(self._scratch, name))
         if template.size == 0:  # nothing to copy out (no sites, no sensors)
             return np.zeros((self.num_envs, *template.shape))
-        return self._batch.bind(name)
+        return np.asarray(self._batch.bind(name))
 
     @property
     def obs_dim(self) -> int:

@@ -17,7 +17,7 @@ from studio.sim.tasks.base import TaskFeature, ctrl_sq, feature
 from studio.sim.tasks.gym_base import GymTask, normal_vel_reset, uniform_reset
 
 
-def _design(task: GymTask, terms: list[Term]) -> Design:
+def _design(task: GymTask, terms: list[Term | Group]) -> Design:
     return Design(name=f"{task.env_id} task reward", task=task.env_id, root=Group("reward", terms),
                   description="Gymnasium's own reward, term for term.", meta={"origin": "task"})
 
@@ -33,7 +33,7 @@ class ReacherTask(GymTask):
     title = "Reacher: a planar two-joint arm whose fingertip should reach a random target"
 
     def _vec(self, s: StateBatch) -> np.ndarray:
-        return s.xpos[:, self.body("fingertip")] - s.xpos[:, self.body("target")]
+        return np.asarray(s.xpos[:, self.body("fingertip")] - s.xpos[:, self.body("target")])
 
     def semantic_features(self) -> list[TaskFeature]:
         return [
@@ -158,7 +158,7 @@ class InvertedPendulumTask(GymTask):
     def is_healthy(self, state: StateBatch) -> np.ndarray:
         """bool [B]: finite state and |pole angle| <= 0.2 rad."""
         finite = np.isfinite(state.qpos).all(axis=1) & np.isfinite(state.qvel).all(axis=1)
-        return finite & ~(np.abs(state.qpos[:, 1]) > self.MAX_ANGLE)
+        return np.asarray(finite & ~(np.abs(state.qpos[:, 1]) > self.MAX_ANGLE))
 
     def terminated(self, state: StateBatch) -> np.ndarray:
         return ~self.is_healthy(state)

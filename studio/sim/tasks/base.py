@@ -83,7 +83,7 @@ def ctrl_sq(before: StateBatch, after: StateBatch, action: np.ndarray) -> np.nda
     """Sum of squared actions per row (the control cost before its weight)."""
     del before, after
     a = np.asarray(action, dtype=np.float64)
-    return np.sum(np.square(a), axis=-1)
+    return np.asarray(np.sum(np.square(a), axis=-1))
 
 
 class Task:

@@ -52,7 +52,10 @@ class GymEnvTask(Task):
                 raise ValueError(f"{env_id} is a Gymnasium env but not a MuJoCo one ({type(raw).__name__})")
             limit = env.spec.max_episode_steps if env.spec is not None else None
             model = mujoco.MjModel.from_xml_path(raw.fullpath)
-            self._obs_dim = int(env.observation_space.shape[0])
+            shape = env.observation_space.shape
+            if not shape or len(shape) != 1:
+                raise ValueError(f"{env_id}: expected a flat Box observation space, got {env.observation_space}")
+            self._obs_dim = int(shape[0])
             super().__init__(
                 env_id, model, raw.frame_skip, max_episode_steps=limit, model_path=raw.fullpath
             )

@@ -70,13 +70,13 @@ class GymTask(Task):
 
 def dx_dt(before: np.ndarray, after: np.ndarray, dt: float) -> np.ndarray:
     """``(after - before) / dt`` as Gymnasium computes velocities from positions."""
-    return (after - before) / dt
+    return np.asarray((after - before) / dt)
 
 
 def upright(state: StateBatch, body: int) -> np.ndarray:
     """z component of a body's local z axis in the world (1 upright, -1 upside down)."""
     q = state.xquat[:, body, :]
-    return 1.0 - 2.0 * (q[:, 1] ** 2 + q[:, 2] ** 2)
+    return np.asarray(1.0 - 2.0 * (q[:, 1] ** 2 + q[:, 2] ** 2))
 
 
 def uniform_reset(task: Task, rng: np.random.Generator, scale: float) -> tuple[np.ndarray, np.ndarray]:

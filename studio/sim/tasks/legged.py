@@ -132,16 +132,16 @@ class AntTask(_Legged):
 
     def contact_forces(self, state: StateBatch) -> np.ndarray:
         """[B, nbody, 6] cfrc_ext clipped to the contact force range."""
-        return np.clip(state.cfrc_ext, *self.CONTACT_RANGE)
+        return np.asarray(np.clip(state.cfrc_ext, *self.CONTACT_RANGE))
 
     def contact_cost_raw(self, state: StateBatch) -> np.ndarray:
-        return np.sum(np.square(self.contact_forces(state)), axis=(1, 2))
+        return np.asarray(np.sum(np.square(self.contact_forces(state)), axis=(1, 2)))
 
     def is_healthy(self, state: StateBatch) -> np.ndarray:
         finite = np.isfinite(state.qpos).all(axis=1) & np.isfinite(state.qvel).all(axis=1)
         z = state.qpos[:, 2]
         lo, hi = self.HEALTHY_Z
-        return finite & (lo <= z) & (z <= hi)
+        return np.asarray(finite & (lo <= z) & (z <= hi))
 
     def observation(self, state: StateBatch, extra: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         forces = self.contact_forces(state)[:, 1:].reshape(state.size, -1)
@@ -186,20 +186,20 @@ class HumanoidTask(_Legged):
 
     def _mass_center(self, state: StateBatch, axis: int) -> np.ndarray:
         mass = np.asarray(self.model.body_mass, dtype=np.float64)
-        return np.einsum("b,nb->n", mass, state.xipos[:, :, axis]) / mass.sum()
+        return np.asarray(np.einsum("b,nb->n", mass, state.xipos[:, :, axis]) / mass.sum())
 
     def xy(self, state: StateBatch) -> np.ndarray:
         # Gymnasium's mass_center(): einsum over bodies, divided by the total mass.
         mass = np.asarray(self.model.body_mass, dtype=np.float64)
         num = np.einsum("b,nbj->nj", mass, state.xipos)
-        return (num / mass.sum())[:, 0:2]
+        return np.asarray((num / mass.sum())[:, 0:2])
 
     def action_sq(self, before: StateBatch, after: StateBatch, action: np.ndarray) -> np.ndarray:
         # Humanoid's control cost reads data.ctrl, the action as written into MjData.
-        return np.sum(np.square(after.ctrl), axis=1)
+        return np.asarray(np.sum(np.square(after.ctrl), axis=1))
 
     def contact_cost_raw(self, state: StateBatch) -> np.ndarray:
-        return np.sum(np.square(state.cfrc_ext), axis=(1, 2))
+        return np.asarray(np.sum(np.square(state.cfrc_ext), axis=(1, 2)))
 
     def contact_cost(self, state: StateBatch) -> np.ndarray:
         return np.clip(self.CONTACT_WEIGHT * self.contact_cost_raw(state), -np.inf, self.CONTACT_MAX)

@@ -170,7 +170,7 @@ class HopperTask(_Hopping):
     def is_healthy(self, state: StateBatch) -> np.ndarray:
         lo, hi = self.HEALTHY_STATE
         rest = np.concatenate([state.qpos[:, 2:], state.qvel], axis=1)
-        return super().is_healthy(state) & np.all((lo < rest) & (rest < hi), axis=1)
+        return np.asarray(super().is_healthy(state) & np.all((lo < rest) & (rest < hi), axis=1))
 
 
 class Walker2dTask(_Hopping):
