@@ -42,9 +42,9 @@ Semantics (identical to ``gym.make(env_id)`` with default kwargs)
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import mujoco
 import numpy as np
@@ -147,6 +147,7 @@ class VectorEnv:
         self._obs = np.zeros((self.num_envs, self.task.obs_dim))
         self._before: StateBatch | None = None
         self._prev: dict[str, np.ndarray] = {}
+        self._data_views: _DataViews | None = None
         self._closed = False
 
     # -- set-up ------------------------------------------------------------------------------
@@ -166,6 +167,21 @@ class VectorEnv:
     def act_dim(self) -> int:
         """Action size."""
         return self.task.act_dim
+
+    @property
+    def action_low(self) -> np.ndarray:
+        """[act_dim] lower action bounds (float32, -inf where the actuator is unlimited)."""
+        return self.task.action_low
+
+    @property
+    def action_high(self) -> np.ndarray:
+        """[act_dim] upper action bounds (float32, +inf where the actuator is unlimited)."""
+        return self.task.action_high
+
+    @property
+    def dt(self) -> float:
+        """Seconds of simulated time per step."""
+        return self.task.dt
 
     def set_feature_names(self, names: Iterable[str]) -> None:
         """Compute these features every step (e.g. a compiled design's ``required_features``)."""
@@ -310,19 +326,24 @@ class VectorEnv:
 
     # -- rendering and clean-up ----------------------------------------------------------------
 
-    def data(self, index: int = 0) -> mujoco.MjData:
-        """A copy of environment ``index``'s MjData (its whole current state), e.g. to render it."""
+    def data(self, index: int = 0, out: mujoco.MjData | None = None) -> mujoco.MjData:
+        """Environment ``index``'s whole current MjData, copied into ``out`` (or a new one)."""
+        out = mujoco.MjData(self.model) if out is None else out
         if self._gym_envs is not None:
-            d = mujoco.MjData(self.model)
-            src = self._gym_envs[index].data
-            mujoco.mj_copyData(d, self.model, src)
-            return d
-        return self._batch.get_data(int(index))
+            mujoco.mj_copyData(out, self.model, self._gym_envs[index].data)
+            return out
+        return self._batch.get_data(int(index), out)
 
     @property
-    def datas(self) -> list[mujoco.MjData]:
-        """Copies of every environment's MjData (snapshots; cheap for a few envs)."""
-        return [self.data(i) for i in range(self.num_envs)]
+    def datas(self) -> Sequence[mujoco.MjData]:
+        """Per-environment MjData snapshots, e.g. ``env.datas[0]`` to render env 0.
+
+        Indexing copies that environment's current state into an MjData kept for it
+        (no allocation after the first time); the snapshot does not follow later steps.
+        """
+        if self._data_views is None:
+            self._data_views = _DataViews(self)
+        return self._data_views
 
     def close(self) -> None:
         """Release the thread pool and the simulations."""
@@ -340,6 +361,33 @@ class VectorEnv:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _DataViews(Sequence[mujoco.MjData]):
+    """``VectorEnv.datas``: one reusable MjData per environment, refreshed when indexed."""
+
+    def __init__(self, env: VectorEnv) -> None:
+        self._env = env
+        self._datas: dict[int, mujoco.MjData] = {}
+
+    def __len__(self) -> int:
+        return self._env.num_envs
+
+    @overload
+    def __getitem__(self, index: int) -> mujoco.MjData: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[mujoco.MjData]: ...
+
+    def __getitem__(self, index: int | slice) -> mujoco.MjData | Sequence[mujoco.MjData]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = int(index) + (len(self) if index < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(f"environment index {index} out of range for {len(self)} envs")
+        data = self._datas.get(i)
+        if data is None:
+            data = self._datas[i] = mujoco.MjData(self._env.model)
+        return self._env.data(i, data)
 
 
 class _LiveState(StateBatch):

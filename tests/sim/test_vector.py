@@ -92,7 +92,13 @@ def test_reset_with_seed_is_reproducible() -> None:
     venv.step(np.ones((2, 3)))
     b = venv.reset(seed=3)
     np.testing.assert_array_equal(a, b)
-    assert venv.data(0).qpos.shape == (venv.task.model.nq,)
+    first = venv.datas[1]
+    np.testing.assert_array_equal(first.qpos[1:], b[1, : venv.task.model.nq - 1])
+    res = venv.step(np.ones((2, 3)))
+    again = venv.datas[1]
+    assert again is first  # reused, refreshed
+    np.testing.assert_array_equal(again.qpos[1:], res.obs[1, : venv.task.model.nq - 1])
+    assert len(venv.datas) == 2 and venv.datas[-1] is again
     venv.close()
 
 
