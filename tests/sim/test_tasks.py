@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from studio.core.compile import compile_design
 from studio.sim.registry import TaskRegistry, get_task, list_tasks
 from studio.sim.state import StateBatch
 from studio.sim.tasks import BUILTIN_TASKS
@@ -67,9 +68,12 @@ def test_catalog_has_semantic_and_automatic_features_with_ranges(env_id: str) ->
         assert spec.low < spec.high, spec.name
         assert spec.description
     assert "ctrl_sq" in cat
-    design = task.task_design()
-    for term in design.terms():
-        assert term.source.split()[0].split("(")[-1] in cat or "(" in term.source or " " in term.source
+    # The task's own design reads only catalogue features (compile validates every name).
+    compiled = compile_design(task.task_design(), features=cat.names())
+    assert compiled.required_features <= set(cat.names())
+    # Flags keep their declared 0..1 range rather than a measured one.
+    if "healthy" in cat:
+        assert (cat["healthy"].low, cat["healthy"].high) == (0.0, 1.0)
 
 
 def test_features_are_lazy_fresh_and_checked() -> None:
