@@ -110,6 +110,8 @@ class RunController:
         self.latest_snapshot: Snapshot | None = None
         self.failure: Failed | None = None
         self.last_step = 0
+        self.last_sps = 0.0
+        """Steps per second of the newest progress report."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -223,6 +225,7 @@ class RunController:
             elif isinstance(m, Progress):
                 out.progress = m
                 self.last_step = max(self.last_step, m.step)
+                self.last_sps = float(m.sps)
             elif isinstance(m, Snapshot):
                 out.snapshot = self.latest_snapshot = m
             elif isinstance(m, Failed):

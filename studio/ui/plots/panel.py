@@ -217,8 +217,7 @@ class PlotsPanel(QWidget):
     # -- recording --------------------------------------------------------------------------
 
     def _task(self) -> Any:
-        task = getattr(self._ctx, "task", None)
-        return task if task is not None else getattr(self._ctx.design, "task", None)
+        return getattr(self._ctx, "task", None)
 
     def record(self, steps: int | None = None, policy: Any = None, seed: int = 0) -> None:
         """Record a rollout of the current task and design in a worker."""
@@ -238,7 +237,7 @@ class PlotsPanel(QWidget):
         catalog = getattr(self._ctx, "catalog", None)
         extra = catalog.names() if catalog is not None else []
         self._recorder.start(record_task, _RecordInputs(
-            self._task(), design, policy, int(steps or self.steps_spin.value()), seed, extra))
+            self._task() or design.task, design, policy, int(steps or self.steps_spin.value()), seed, extra))
 
     def set_trace(self, trace: Any) -> None:
         """Show a recorded rollout (from the store, the viewer, a test)."""
@@ -276,6 +275,14 @@ class PlotsPanel(QWidget):
     def _on_task(self) -> None:
         self.trace, self.evaluated = None, None
         self._show(None)
+        if self.isVisible():
+            self.record()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        # The first look at the panel records a rollout, so it never opens empty.
+        if self.trace is None and not self._recorder.is_running() and self._task() is not None:
+            self.record()
 
     # -- evaluation ---------------------------------------------------------------------------
 

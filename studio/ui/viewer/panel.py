@@ -342,6 +342,7 @@ class ViewerPanel(QWidget):
         self.track_combo.addItem("Free camera", None)
         for i, name in enumerate(info.get("bodies", []), start=1):
             self.track_combo.addItem(name, i)
+        self.track_combo.setCurrentIndex(max(self.track_combo.findData(info.get("tracked")), 0))
         self.track_combo.blockSignals(False)
         for box, key in ((self.shadows_box, "shadows"), (self.reflections_box, "reflections")):
             box.blockSignals(True)

@@ -197,19 +197,28 @@ class _Loop:
 
     def run(self) -> None:
         from studio.app.rollouts import action_bounds, env_model, make_env
-        from studio.sim.render import OffscreenRenderer
+        from studio.sim.render import SOFTWARE_BACKENDS, OffscreenRenderer, select_gl_backend
 
         o = self.o
         self.env = make_env(o.task, 1, o.seed)
         self.model = env_model(self.env)
         self.low, self.high = action_bounds(self.env)
         self.dt = float(getattr(self.env, "dt", 0.0) or _model_dt(self.env, self.model))
-        self.renderer = OffscreenRenderer(self.model, o.width, o.height,
-                                          shadows=o._shadows, reflections=o._reflections)
+        # Multisampling roughly doubles a software frame's cost: off on CPU backends.
+        offsamples = 0 if select_gl_backend() in SOFTWARE_BACKENDS else None
+        self.renderer = OffscreenRenderer(self.model, o.width, o.height, shadows=o._shadows,
+                                          reflections=o._reflections, offsamples=offsamples)
+        tracked = None
+        if self.model.nbody > 1:
+            # Follow the first body (a runner's torso, a cart): locomotion leaves a free
+            # camera behind within seconds.
+            tracked = 1
+            self.renderer.track_body(tracked)
         try:
             self._set_design(o._design)
             self.obs = self.env.reset(seed=o.seed)
             o.signals.info.emit({
+                "tracked": tracked,
                 "bodies": _body_names(self.model), "dt": self.dt,
                 "backend": self.renderer.backend, "shadows": self.renderer.shadows,
                 "reflections": self.renderer.reflections,
