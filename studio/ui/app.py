@@ -105,6 +105,7 @@ def run_app(workspace: Path, screenshot: str | None = None,
     app.processEvents()
     window.fit_docks()
     if screenshot:
+        window.interactive = False
         if not window.open_workspace(Path(workspace)):
             print(f"reward-studio: could not open the workspace {workspace}", file=sys.stderr)
             window.close()

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -69,10 +71,13 @@ class MainWindow(QMainWindow):
 
     taskReady = Signal(object)  # noqa: N815
 
-    def __init__(self, context: AppContext | None = None) -> None:
+    def __init__(self, context: AppContext | None = None, external_panels: bool = True) -> None:
+        """``external_panels=False`` shows placeholders for the viewer, plots and training."""
         super().__init__()
         self.context = context or AppContext(self)
         self.service: Any = None
+        self.interactive = True
+        """False in screenshot mode: errors go to the log and stderr, never to dialogs."""
         self._loading_task: str | None = None
         self._pending_design_from_task = False
         self.setWindowTitle("Reward Studio")
@@ -88,7 +93,8 @@ class MainWindow(QMainWindow):
             "Workspace": self.browser, "Reward editor": self.editor,
         }
         for title, module, cls in EXTERNAL_PANELS:
-            self.panels[title] = self._external_panel(title, module, cls)
+            self.panels[title] = (self._external_panel(title, module, cls) if external_panels
+                                  else _placeholder(title, "turned off"))
         self.panels["Log"] = self.log_panel
         for title, widget in self.panels.items():
             dock = QDockWidget(title, self)
@@ -108,9 +114,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_task)
         self.statusBar().addPermanentWidget(self.status_design)
 
-        m = self.context.design_model
-        m.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
-        m.changed.connect(lambda _c: self._update_title())
+        # Not cleanChanged: QUndoStack emits it while being destroyed with the window.
+        self.context.design_model.changed.connect(self._on_design_change)
         self.context.logMessage.connect(self._status_from_log)
         self.editor.message.connect(lambda text: self.context.log("warning", text))
         self.browser.versionSelected.connect(self.load_version)
@@ -124,12 +129,8 @@ class MainWindow(QMainWindow):
         try:
             widget = getattr(importlib.import_module(module), cls)(self.context)
         except Exception as exc:  # noqa: BLE001 - a missing or broken panel never stops the app
-            log.info("%s panel unavailable: %s", title, exc)
-            label = QLabel(f"{title}\n\nnot available in this build")
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setStyleSheet("color: palette(mid); font-size: 13pt;")
-            label.setObjectName(f"placeholder_{title.lower()}")
-            return label
+            log.warning("the %s panel is unavailable: %s", title, exc)
+            return _placeholder(title, "not available in this build")
         return widget  # type: ignore[no-any-return]
 
     def _default_layout(self) -> None:
@@ -241,6 +242,9 @@ class MainWindow(QMainWindow):
         """A dialog for ``exc``: its user message, or a plain summary (never a traceback)."""
         text = user_message(exc) or f"{type(exc).__name__}: {exc}"
         self.context.log("error", f"{title}: {text}")
+        if not self.interactive:
+            print(f"reward-studio: {title}: {text}", file=sys.stderr)
+            return
         box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("error_dialog")
         box.open()
@@ -248,6 +252,9 @@ class MainWindow(QMainWindow):
     def _status_from_log(self, level: str, text: str) -> None:
         if level != "info":
             self.statusBar().showMessage(text, 8000)
+
+    def _on_design_change(self, _change: object) -> None:
+        self._update_title()
 
     def _update_title(self) -> None:
         m = self.context.design_model
@@ -521,7 +528,17 @@ class MainWindow(QMainWindow):
                 except Exception as exc:  # noqa: BLE001 - closing must not fail
                     log.warning("panel shutdown failed: %s", exc)
         self._close_service()
+        for dialog in self.findChildren(QDialog):
+            dialog.close()
         super().closeEvent(event)
+
+
+def _placeholder(title: str, why: str) -> QLabel:
+    label = QLabel(f"{title}\n\n{why}")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("color: palette(mid); font-size: 13pt;")
+    label.setObjectName(f"placeholder_{title.lower()}")
+    return label
 
 
 __all__ = ["MainWindow", "load_task"]

@@ -14,7 +14,9 @@ from typing import Any
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QFrame,
     QLabel,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -93,7 +95,13 @@ class RewardEditor(QWidget):
         self.left_split.setStretchFactor(1, 2)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.left_split)
-        self.split.addWidget(self.stack)
+        # The inspector scrolls rather than forcing the dock (and the window) wider.
+        self.inspector_scroll = QScrollArea()
+        self.inspector_scroll.setWidget(self.stack)
+        self.inspector_scroll.setWidgetResizable(True)
+        self.inspector_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.inspector_scroll.setMinimumWidth(220)
+        self.split.addWidget(self.inspector_scroll)
         self.split.setStretchFactor(0, 1)
         self.split.setStretchFactor(1, 1)
         self.split.setChildrenCollapsible(False)

@@ -281,7 +281,10 @@ class DesignTreeModel(QAbstractItemModel):
         target = self.node(parent)
         group = target if isinstance(target, Group) else None
         names = bytes(data.data(MIME).data()).decode().split("\n")
-        self.model.undo_stack.beginMacro(f"Move {', '.join(names)}")
+        # Several nodes move as one undo step; a single refused move leaves no empty step.
+        macro = len(names) > 1
+        if macro:
+            self.model.undo_stack.beginMacro(f"Move {', '.join(names)}")
         moved = False
         try:
             for name in names:
@@ -293,7 +296,8 @@ class DesignTreeModel(QAbstractItemModel):
                     if row >= 0 and where is not None:
                         row = where[1] + 1  # the next dragged node goes after this one
         finally:
-            self.model.undo_stack.endMacro()
+            if macro:
+                self.model.undo_stack.endMacro()
         return moved
 
 

@@ -1,0 +1,155 @@
+"""The main window: docks, session restore, saving versions, diffs, errors as dialogs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from studio.store import Workspace
+from studio.ui.version_diff import REMOVED, VersionDiffDialog, diff_designs
+
+DOCKS = ["Workspace", "Reward editor", "Viewer", "Plots", "Training", "Log"]
+
+
+def test_window_has_the_agreed_docks_and_menus(make_main_window, tmp_path):
+    win = make_main_window(tmp_path / "ws")
+    assert list(win.docks) == DOCKS
+    for title in ("Viewer", "Plots", "Training"):
+        assert win.panels[title].objectName() == f"placeholder_{title.lower()}"
+    menus = [a.text() for a in win.menuBar().actions()]
+    assert menus == ["&File", "&Edit", "&View", "&Help"]
+    assert win.act_undo.shortcut().toString() == "Ctrl+Z"
+    assert win.act_redo.shortcut().toString() == "Ctrl+Shift+Z"
+    assert win.act_save.shortcut().toString() == "Ctrl+S"
+
+
+def test_empty_workspace_starts_from_the_tasks_own_reward(make_main_window, tmp_path):
+    win = make_main_window(tmp_path / "ws")
+    design = win.context.design
+    assert design.task == "HalfCheetah-v5" and [t.name for t in design.terms()] == ["forward", "ctrl_cost"]
+    assert win.context.current_version_id is not None  # saved as version 1
+    assert [v.number for v in win.browser.versions()] == [1]
+
+
+def test_close_and_reopen_restores_workspace_design_and_layout(make_main_window, tmp_path, qtbot):
+    ws = tmp_path / "ws"
+    win = make_main_window(ws)
+    ctx = win.context
+    vid = win.save_version("second")
+    term = ctx.design.find("ctrl_cost")
+    ctx.design_model.edit(term, {"weight": -0.25})  # an unsaved edit
+    win.docks["Log"].hide()
+    win.resizeDocks([win.docks["Workspace"]], [260], Qt.Orientation.Horizontal)
+    qtbot.wait(20)
+    width = win.docks["Workspace"].width()
+    assert width > 150  # wider than the default layout gives it here (about 100)
+    win.close()
+
+    again = make_main_window(ws)
+    qtbot.wait(20)
+    assert again.context.current_version_id == vid  # the same design and version...
+    assert again.context.design.find("ctrl_cost").weight == -0.25  # ...with the unsaved edit
+    assert again.context.design_model.dirty
+    assert not again.docks["Log"].isVisible()  # ...and the same layout
+    assert abs(again.docks["Workspace"].width() - width) <= 2
+
+
+def test_save_makes_a_new_version_and_the_diff_highlights_the_weight(make_main_window, tmp_path,
+                                                                      qtbot):
+    win = make_main_window(tmp_path / "ws")
+    first = win.context.current_version_id
+    term = win.context.design.find("ctrl_cost")
+    win.context.design_model.edit(term, {"weight": -0.5})
+    with qtbot.waitSignal(win.context.versionSaved) as saved:
+        second = win.save_version("stronger control cost")
+    assert saved.args == [second] and second != first
+    assert not win.context.design_model.dirty
+    assert [v.number for v in win.browser.versions()] == [1, 2]
+    assert win.browser.version_item(second) is not None
+
+    win.compare_versions(first, second)
+    dialog: VersionDiffDialog = win.diff_dialog
+    assert ("ctrl_cost", "weight", "-0.1", "-0.5") in dialog.changed_cells()
+    row = next(r for r in range(dialog.table.rowCount())
+               if dialog.table.item(r, 2).text() == "weight")
+    item = dialog.table.item(row, 4)
+    assert item.text() == "-0.5" and item.font().bold()
+    assert dialog.table.item(row, 0).background().color().name() == "#fff1cc"
+    assert dialog.left.extraSelections()  # the JSON panes mark the changed lines
+    dialog.close()
+
+
+def test_selecting_a_version_in_the_browser_loads_it(make_main_window, tmp_path):
+    win = make_main_window(tmp_path / "ws")
+    first = win.context.current_version_id
+    win.context.design_model.edit(win.context.design.find("forward"), {"weight": 2.0})
+    win.save_version("faster")
+    item = win.browser.version_item(first)
+    win.browser.tree.itemClicked.emit(item, 0)
+    assert win.context.current_version_id == first
+    assert win.context.design.find("forward").weight == 1.0
+
+
+def test_new_design_from_template_and_from_version(make_main_window, tmp_path):
+    win = make_main_window(tmp_path / "ws")
+    first = win.context.current_version_id
+    win.new_from_template("krc_example", name="krc")
+    d = win.context.design
+    assert d.name == "krc" and d.find("fast_and_level").combiner == "krc"
+    assert win.context.current_version_id is None and win.context.design_model.dirty
+    vid = win.save_version("a KRC design")
+    win.new_from_version(first, name="branch")
+    assert win.context.design.name == "branch" and win.context.design.find("forward") is not None
+    assert {v.design_name for v in win.browser.versions()} == {"task_reward", "krc"}
+    assert vid is not None
+
+
+def test_locked_workspace_is_a_dialog_not_a_traceback(make_main_window, tmp_path, qtbot):
+    ws = tmp_path / "ws"
+    holder = Workspace.open(ws)
+    try:
+        win = make_main_window()
+        assert not win.open_workspace(ws)
+        boxes = [w for w in QApplication.topLevelWidgets()
+                 if isinstance(w, QMessageBox) and w.isVisible()]
+        assert boxes and "already open" in boxes[0].text()
+        assert "Traceback" not in boxes[0].text()
+        boxes[0].close()
+        assert "already open" in win.log_panel.text()
+    finally:
+        holder.close()
+
+
+def test_corrupt_workspace_is_a_dialog(make_main_window, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "studio.db").write_bytes(b"this is not a database" * 100)
+    win = make_main_window()
+    assert not win.open_workspace(ws)
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    assert "damaged" in box.text()
+    box.close()
+
+
+def test_diff_lists_added_and_removed_terms():
+    from studio.core.design import Design, Group, Term
+
+    a = Design("d", "t", Group("reward", [Term("x", "f"), Term("y", "g")]))
+    b = Design("d", "t", Group("reward", [Term("x", "f", weight=2.0), Term("z", "h")]))
+    by = {d.name: d for d in diff_designs(a, b)}
+    assert by["x"].status == "changed" and by["x"].fields == {"weight": (1.0, 2.0)}
+    assert by["y"].status == "removed" and by["z"].status == "added"
+    assert by["reward"].fields == {"children": ("x, y", "x, z")}
+    assert REMOVED.name() == "#fbe1e1"
+
+
+def test_window_module_imports_neither_torch_nor_mujoco():
+    code = ("import sys; import studio.ui.main_window, studio.ui.app; "
+            "print(sorted(m for m in ('torch', 'mujoco') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={"QT_QPA_PLATFORM": "offscreen", "PATH": ""},
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip() == "[]"
