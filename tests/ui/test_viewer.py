@@ -90,3 +90,30 @@ def test_frame_slot_drops_instead_of_queueing() -> None:
     assert idx == j and ov.step == 2 and slot.take() is None
     k = slot.free_index()
     assert k != j  # the buffer on screen is never written
+
+
+def test_plays_a_checkpoint_and_a_video(panel, qtbot, tmp_path) -> None:
+    import torch
+
+    from studio.sim.video import VideoWriter
+    from studio.train.ppo import Agent
+
+    agent = Agent(4, 1)
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"agent": agent.state_dict(), "obs_rms": {"mean": np.zeros(4), "var": np.ones(4),
+                                                          "count": 1.0}}, path)
+    with qtbot.waitSignal(panel.first_frame_ready, timeout=30_000):
+        pass
+    panel.play_checkpoint(str(path))
+    qtbot.waitUntil(lambda: panel.view.overlay.source == "checkpoint checkpoint.pt", timeout=10_000)
+
+    video = tmp_path / "clip.mp4"
+    with VideoWriter(video, fps=10) as w:
+        for i in range(6):
+            frame = np.zeros((240, 320, 3), np.uint8)
+            frame[:, : 50 * (i + 1)] = (200, 40, 40)
+            w.add(frame)
+    panel.play_video(str(video))
+    qtbot.waitUntil(lambda: panel.view.overlay.source == "video clip.mp4", timeout=10_000)
+    img = panel.view.current_array()
+    assert img[:, :40, 0].mean() > 150  # the red band of the clip

@@ -14,9 +14,11 @@ __all__ = ["RunHub", "hub_for"]
 
 class RunHub(QObject):
     """Signals: ``snapshot(Snapshot)``, ``metrics(list[Metrics])``, ``run_started(int)``,
-    ``run_ended(int, str)`` (run id, final status)."""
+    ``run_ended(int, str)`` (run id, final status), ``play_checkpoint(str)`` (an absolute
+    checkpoint path the viewer should play)."""
 
     snapshot = Signal(object)
+    play_checkpoint = Signal(str)
     metrics = Signal(object)
     run_started = Signal(int)
     run_ended = Signal(int, str)

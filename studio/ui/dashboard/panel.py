@@ -142,6 +142,9 @@ class TrainingPanel(QWidget):
         bl.setContentsMargins(0, 0, 0, 0)
         bl.addWidget(QLabel("Compare with stored runs:"))
         bl.addWidget(self.runs_list)
+        self.play_button = QPushButton("Play latest checkpoint in viewer")
+        self.play_button.clicked.connect(self.play_selected_checkpoint)
+        bl.addWidget(self.play_button)
         side.addWidget(box)
         fbox = QWidget()
         fl = QVBoxLayout(fbox)
@@ -368,6 +371,24 @@ class TrainingPanel(QWidget):
 
     def _on_run_checked(self, _item: QListWidgetItem) -> None:
         self.compare(self.compared_runs())
+
+    def play_selected_checkpoint(self) -> None:
+        """Ask the viewer to play the newest checkpoint of the selected (or live) run."""
+        from studio.store import repo
+
+        item = self.runs_list.currentItem()
+        rid = int(item.data(Qt.ItemDataRole.UserRole)) if item is not None else self.run_id
+        ws = getattr(self._ctx, "workspace", None)
+        if rid is None or ws is None:
+            self._set_status("Select a run first.", error=True)
+            return
+        with ws.session() as s:
+            ck = repo.latest_checkpoint(s, rid)
+            path = None if ck is None else str(ws.resolve(ck.path))
+        if path is None:
+            self._set_status(f"Run {rid} has no checkpoint yet.", error=True)
+            return
+        self._hub.play_checkpoint.emit(path)
 
     @Slot(object)
     def _on_runs_loaded(self, loaded: dict[int, dict[str, Any]]) -> None:

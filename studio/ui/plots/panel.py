@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.app.detectors import Finding, run_detectors
 from studio.core.design import Design
 from studio.core.schedule import param_value
 from studio.ui.dashboard.hub import hub_for
@@ -64,6 +67,8 @@ class Evaluated:
     total: np.ndarray
     task_reward: np.ndarray
     features: dict[str, np.ndarray]
+    findings: list[Finding]
+    """What the detectors see in this rollout (imbalance, repetition, spikes, edges)."""
 
 
 def record_task(inputs: _RecordInputs, state: TaskState) -> Any:
@@ -110,7 +115,10 @@ def evaluate_task(inputs: tuple[Any, Design], state: TaskState) -> Evaluated:
     total, comps, _vals = evaluate_features(design, trace.features, prev, trace.terminated, trace.truncated)
     keep = live_terms(design)
     comps = {k: v for k, v in comps.items() if k in keep}
-    return Evaluated(comps, total, trace.task_reward, trace.features)
+    findings = run_detectors(
+        term_returns=comps or None, actions=trace.actions, action_low=trace.action_low,
+        action_high=trace.action_high, states=trace.qpos, reward=total)
+    return Evaluated(comps, total, trace.task_reward, trace.features, findings)
 
 
 def heatmap_task(inputs: tuple[Any, ...], state: TaskState) -> tuple[np.ndarray, ...]:
@@ -204,9 +212,14 @@ class PlotsPanel(QWidget):
         self.tabs.addTab(self.histograms, "Histograms")
         self.tabs.addTab(heat_page, "Heat map")
         self.stats = StatsTable()
+        self.findings = QListWidget()
+        self.findings.setWordWrap(True)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.stats)
+        right.addWidget(self.findings)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.tabs)
-        split.addWidget(self.stats)
+        split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         lay = QVBoxLayout(self)
@@ -310,6 +323,7 @@ class PlotsPanel(QWidget):
         self.status.setText(f"Cannot evaluate the design: {message}")
 
     def _show(self, ev: Evaluated | None) -> None:
+        self.findings.clear()
         if ev is None:
             self.episode.show_episode({}, None, None)
             self.histograms.show_values({})
@@ -320,6 +334,10 @@ class PlotsPanel(QWidget):
         self.episode.show_episode(ev.components, ev.total, ev.task_reward)
         self.histograms.show_values(ev.components)
         self.stats.show_stats(ev.components, ev.task_reward)
+        for f in ev.findings:
+            item = QListWidgetItem(f"[{f.severity}] {f.evidence}\n→ {f.suggestion}")
+            item.setToolTip(f.kind)
+            self.findings.addItem(item)
         choices = ["total", *ev.components]
         if [self.which_combo.itemText(i) for i in range(self.which_combo.count())] != choices:
             current = self.which_combo.currentText()

@@ -77,6 +77,7 @@ class ViewerPanel(QWidget):
         context.designChanged.connect(lambda _d: self._design_timer.start())
         self._hub = hub_for(context)
         self._hub.snapshot.connect(self._on_snapshot)
+        self._hub.play_checkpoint.connect(self.play_checkpoint)
         self.destroyed.connect(lambda *_: None)
         if autostart:
             self.restart()
