@@ -51,11 +51,17 @@ class StatePool:
 
     def features(self, s: np.ndarray, a: np.ndarray, s_next: np.ndarray, names: Collection[str]) -> dict[str, np.ndarray]:
         """Features of the transitions (after[s], actions[a], after[s_next])."""
-        return self.task.features(self.after.select(s), self.after.select(s_next), self.actions[a], list(names))
+        out: dict[str, np.ndarray] = self.task.features(
+            self.after.select(s), self.after.select(s_next), self.actions[a], list(names)
+        )
+        return out
 
     def state_features(self, s: np.ndarray, names: Collection[str]) -> dict[str, np.ndarray]:
         """Features of the transitions that reached the states ``s`` (Phi(s) reads them)."""
-        return self.task.features(self.before.select(s), self.after.select(s), self.actions[s], list(names))
+        out: dict[str, np.ndarray] = self.task.features(
+            self.before.select(s), self.after.select(s), self.actions[s], list(names)
+        )
+        return out
 
     def transitions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(s, a, s_next) indices of the real transitions between pooled states."""
@@ -79,7 +85,7 @@ def random_pool(env_id: str, states: int = 1000, envs: int = 8, seed: int = 0) -
     last = np.full(envs, -1)
 
     def snapshot(venv: VectorEnv) -> Any:
-        datas = venv.datas
+        datas = list(venv.datas)
         if contact:
             for d in datas:
                 mujoco.mj_rnePostConstraint(task.model, d)

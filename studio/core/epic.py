@@ -140,7 +140,8 @@ def canonicalize(reward: RewardFn, samples: EpicSamples, gamma: float = 0.99, ch
     baseline = float(
         np.mean(reward(samples.canon_s, samples.canon_a, samples.canon_s_next, np.zeros(m, dtype=bool)))
     )
-    return r + gamma * from_next - from_here - gamma * baseline
+    canonical: np.ndarray = r + gamma * from_next - from_here - gamma * baseline
+    return canonical
 
 
 def pearson_distance(ca: np.ndarray, cb: np.ndarray) -> float:
@@ -209,6 +210,7 @@ def design_reward(
                 raise ValueError(f"design {design.name!r} uses potential shaping: pass prev_features")
             prev = prev_features(s, names)
         out = compiled(feats, prev_features=prev, step=step, terminated=np.asarray(done, dtype=bool), check_finite=False)
-        return out.total.numpy()
+        result: np.ndarray = out.total.numpy()
+        return result
 
     return reward

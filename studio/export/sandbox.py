@@ -176,7 +176,8 @@ def run_sandboxed(
         to_input="torch.from_numpy" if uses_torch else "np.asarray",
     )
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()})
+    arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+    np.savez(buf, **arrays)
     env = {"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8"}
     with tempfile.TemporaryDirectory(prefix="studio-sandbox-") as tmp:
