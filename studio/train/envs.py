@@ -1,7 +1,7 @@
 """Where the trainer's environments and the task's own design come from.
 
 By default both come from ``studio.sim``: ``studio.sim.vector.VectorEnv`` and
-``studio.sim.tasks.get_task(env_id)``. An *env factory* ``"package.module:callable"`` (a
+``studio.sim.registry.get_task(env_id)``. An *env factory* ``"package.module:callable"`` (a
 string, so that it crosses a spawn boundary) replaces the vector env, for tests and for
 other backends; when its module also defines ``task_design(env_id)`` that is used for the
 word ``task``.
@@ -45,17 +45,15 @@ def task_design_document(env_id: str, factory: str | None = None) -> dict[str, A
         module = importlib.import_module(factory.partition(":")[0])
         if hasattr(module, "task_design"):
             return module.task_design(env_id).to_json()  # type: ignore[no-any-return]
-    from studio.sim.tasks import get_task
+    from studio.sim.registry import get_task
 
-    return get_task(env_id).task_design().to_json()  # type: ignore[no-any-return]
+    return get_task(env_id).task_design().to_json()
 
 
 def catalog_names(env_id: str, factory: str | None = None) -> list[str] | None:
     """The task's feature names, to reject unknown ones before training (None: unknown)."""
     if factory is not None and factory != DEFAULT_FACTORY:
         return None
-    try:
-        from studio.sim.tasks import get_task
-    except ImportError:
-        return None
-    return list(get_task(env_id).catalog.names())
+    from studio.sim.registry import get_task
+
+    return get_task(env_id).feature_names()

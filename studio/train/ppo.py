@@ -114,8 +114,6 @@ class VectorEnvLike(Protocol):
     num_envs: int
     obs_dim: int
     act_dim: int
-    action_low: np.ndarray
-    action_high: np.ndarray
 
     def reset(self, seed: int | None = None) -> np.ndarray: ...
     def set_feature_names(self, names: Collection[str]) -> None: ...
@@ -142,6 +140,9 @@ def mlp(sizes: list[int], out_std: float) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
 class Agent(nn.Module):
     """Gaussian policy (state-independent log std, no tanh squashing) and value function."""
 
@@ -159,19 +160,22 @@ class Agent(nn.Module):
         self, x: torch.Tensor, action: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(action, log prob, entropy, value); samples an action when none is given."""
+        # Normal(mean, exp(logstd)) written out: torch.distributions costs more than the maths.
         mean = self.actor_mean(x)
         logstd = self.actor_logstd.expand_as(mean)
-        dist = torch.distributions.Normal(mean, logstd.exp())
         if action is None:
-            action = dist.sample()
-        return action, dist.log_prob(action).sum(1), dist.entropy().sum(1), self.get_value(x)
+            action = mean + torch.randn_like(mean) * logstd.exp()
+        z = (action - mean) * torch.exp(-logstd)
+        logprob = (-0.5 * z.square() - logstd - _HALF_LOG_2PI).sum(1)
+        entropy = (0.5 + _HALF_LOG_2PI + logstd).sum(1)
+        return action, logprob, entropy, self.get_value(x)
 
     def act(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(action, log prob, value) for acting: the same maths without Distribution objects."""
         mean = self.actor_mean(x)
         noise = torch.randn_like(mean)
         action = mean + noise * self.actor_logstd.exp()
-        logprob = (-0.5 * noise.square() - self.actor_logstd - 0.5 * math.log(2 * math.pi)).sum(1)
+        logprob = (-0.5 * noise.square() - self.actor_logstd - _HALF_LOG_2PI).sum(1)
         return action, logprob, self.get_value(x)
 
 
@@ -282,15 +286,18 @@ class PPO:
         self.pending_design: tuple[Mapping[str, Any], str] | None = None
 
         self.agent = Agent(env.obs_dim, env.act_dim, c.hidden).to(self.device)
-        self.optimizer = torch.optim.Adam(self.agent.parameters(), lr=c.learning_rate, eps=1e-5)
+        # fused: one kernel for all parameters instead of a dozen small ops per tensor.
+        self.params = list(self.agent.parameters())
+        self.optimizer = torch.optim.Adam(self.params, lr=c.learning_rate, eps=1e-5, fused=True)
         self.obs_rms = RunningMeanStd((env.obs_dim,), self.device)
         self.ret_rms = RunningMeanStd((), self.device)
         self.discounted = torch.zeros(env.num_envs, dtype=torch.float64, device=self.device)
         self.stats = EpisodeStats(env.num_envs)
         self.global_step = 0
         self.update = 0
-        self.low = torch.as_tensor(env.action_low, dtype=torch.float32, device=self.device)
-        self.high = torch.as_tensor(env.action_high, dtype=torch.float32, device=self.device)
+        low, high = action_bounds(env)
+        self.low = torch.as_tensor(low, dtype=torch.float32, device=self.device)
+        self.high = torch.as_tensor(high, dtype=torch.float32, device=self.device)
         self._raw_obs = env.reset(seed=c.seed)
         self._start_time = time.perf_counter()
         self._start_step = 0
@@ -434,7 +441,7 @@ class PPO:
                 loss = pg_loss - c.ent_coef * entropy_loss + v_loss * c.vf_coef
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                nn.utils.clip_grad_norm_(agent.parameters(), c.max_grad_norm)
+                nn.utils.clip_grad_norm_(self.params, c.max_grad_norm)
                 self.optimizer.step()
                 with torch.no_grad():
                     ratio = logratio.exp()
@@ -511,6 +518,22 @@ class PPO:
         # Fresh episodes with new seeds: the interrupted ones cannot be restored exactly.
         self._raw_obs = self.env.reset(seed=self.config.seed + self.update * 7919)
         self._start_time = time.perf_counter()
+
+
+def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Where actions are clipped (CleanRL's ``ClipAction``): the env's bounds, else the
+    model's actuator control ranges, else nowhere."""
+    low, high = getattr(env, "action_low", None), getattr(env, "action_high", None)
+    if low is None or high is None:
+        model = getattr(env, "model", None)
+        if model is not None and model.nu == env.act_dim:
+            limited = np.asarray(model.actuator_ctrllimited, dtype=bool)
+            rng = np.asarray(model.actuator_ctrlrange, dtype=np.float64)
+            low = np.where(limited, rng[:, 0], -np.inf)
+            high = np.where(limited, rng[:, 1], np.inf)
+        else:
+            low, high = np.full(env.act_dim, -np.inf), np.full(env.act_dim, np.inf)
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
 def _as_design(design: Design | Mapping[str, Any]) -> Design:

@@ -119,6 +119,8 @@ class EpisodeStats:
         self._returns: list[float] = []
         self._scores: list[float] = []
         self._terms: list[np.ndarray] = []
+        self.last_scores: list[float] = []
+        """Task scores of the episodes that ended in the latest rollout."""
 
     def reset_terms(self) -> None:
         """Forget the partial sums (the design changed: its terms and scale did too)."""
@@ -151,6 +153,7 @@ class EpisodeStats:
         self._returns += new
         self.recent_returns.extend(new)
         self._scores += task_returns
+        self.last_scores = list(task_returns)
         self.recent_scores.extend(task_returns)
 
     def pop_metrics(self) -> dict[str, float]:
