@@ -112,3 +112,33 @@ def test_bench_main_prints_the_result_line(capsys: pytest.CaptureFixture[str]) -
     assert list(fields) == ["studio_steps_per_s", "gym_sync_steps_per_s", "gym_async_steps_per_s",
                             "limit_steps_per_s", "share_of_limit"]
     assert float(fields["studio_steps_per_s"]) > 0 and float(fields["share_of_limit"]) > 0
+
+
+def test_requested_features_match_features_of_gymnasium_states() -> None:
+    # HalfCheetah's own obs needs no contact forces; asking for a contact feature must
+    # switch on mj_rnePostConstraint so that the value equals Gymnasium's MjData.
+    from studio.sim.registry import get_task
+    from studio.sim.state import StateBatch
+
+    task = get_task("HalfCheetah-v5")
+    names = ["body_bfoot_contact_force", "body_ffoot_z", "x_velocity", "ctrl_sq", "torso_angle"]
+    venv = VectorEnv(task, 2, seed=11)
+    venv.set_feature_names(names)
+    venv.reset()
+    env = gym.make("HalfCheetah-v5")
+    env.reset(seed=11)
+    data = env.unwrapped.data
+    rng = np.random.default_rng(5)
+    touched = 0.0
+    for _ in range(60):
+        actions = rng.uniform(-1, 1, size=(2, 6))
+        before = StateBatch.from_datas([data])
+        env.step(actions[0])
+        after = StateBatch.from_datas([data])
+        ref = task.features(before, after, actions[:1], names)
+        res = venv.step(actions)
+        for n in names:
+            assert res.features[n][0] == ref[n][0], n
+        touched = max(touched, float(ref["body_bfoot_contact_force"][0]))
+    assert touched > 0  # the foot did touch the ground
+    venv.close()
