@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: %(default)s")
     p.add_argument("--envs", type=int, default=PPOConfig.num_envs, help="parallel environments (default: %(default)s)")
     p.add_argument("--rollout", type=int, default=None,
-                   help="steps per env per update (default: 2048 / envs, at least 8)")
+                   help="steps per env per update (default: 2048 / envs, at least 8); "
+                   "training stops at the first multiple of envs x rollout >= --steps")
     p.add_argument("--minibatches", type=int, default=PPOConfig.num_minibatches, help="default: %(default)s")
     p.add_argument("--epochs", type=int, default=PPOConfig.update_epochs, help="default: %(default)s")
     p.add_argument("--seed", type=int, default=1)
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> PPOConfig:
     """The PPO config the arguments ask for."""
-    num_steps = args.rollout or max(8, 2048 // args.envs)
+    # A rollout of 2048 steps in all, or the whole run when it is shorter.
+    num_steps = args.rollout or max(8, min(2048, args.steps) // args.envs)
     return PPOConfig(
         total_timesteps=args.steps, num_envs=args.envs, num_steps=num_steps,
         num_minibatches=args.minibatches, update_epochs=args.epochs, seed=args.seed, device=args.device,
@@ -68,9 +70,9 @@ def _fmt_time(seconds: float) -> str:
 class ProgressPrinter:
     """Prints messages for a person: one line rewritten in place on a TTY, plain lines otherwise."""
 
-    def __init__(self, out: TextIO = sys.stdout, every_s: float = 2.0) -> None:
-        self.out = out
-        self.tty = out.isatty()
+    def __init__(self, out: TextIO | None = None, every_s: float = 2.0) -> None:
+        self.out = sys.stdout if out is None else out
+        self.tty = self.out.isatty()
         self.every_s = every_s
         self._last = 0.0
         self._width = 0
