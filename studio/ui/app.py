@@ -18,12 +18,15 @@ from PySide6.QtWidgets import QApplication
 
 SETTLE_TIMEOUT_S = 30.0
 DEFAULT_SIZE = (1600, 1000)
+SCREENSHOT_SIZE = (1920, 1200)
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication (created once), with the studio's style and plot defaults."""
     app = QApplication.instance()
     if isinstance(app, QApplication):
+        if app.property("studio_styled") is not True:
+            apply_style(app)
         return app
     app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Reward Studio")
@@ -34,6 +37,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 def apply_style(app: QApplication) -> None:
     """Fusion with a calm light palette, a readable font, white plot backgrounds."""
+    app.setProperty("studio_styled", True)
     app.setStyle("Fusion")
     pal = app.palette()
     pal.setColor(QPalette.ColorRole.Window, QColor("#f3f4f6"))
@@ -99,7 +103,7 @@ def run_app(workspace: Path, screenshot: str | None = None,
     from studio.ui.main_window import MainWindow
 
     window = MainWindow()
-    w, h = size or DEFAULT_SIZE
+    w, h = size or (SCREENSHOT_SIZE if screenshot else DEFAULT_SIZE)
     window.resize(w, h)
     window.show()
     app.processEvents()

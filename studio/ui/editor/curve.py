@@ -73,8 +73,12 @@ class ShapeCurve(pg.PlotWidget):  # type: ignore[misc]
         self._x = np.linspace(-1.0, 1.0, N_POINTS)
 
     def show_term(self, term: Term | None, catalog: FeatureCatalog | None) -> None:
-        """Draw ``term``'s curve (clear for None); reuses the x grid while the source is unchanged."""
-        if term is None:
+        """Draw ``term``'s curve; reuses the x grid while the source is unchanged.
+
+        Clears the plot for no term or no catalogue.
+        """
+        if term is None or catalog is None:
+            # No catalogue yet (the task loads in the background): no range to draw over.
             self.curve.setData([], [])
             self.weighted.setData([], [])
             self._key = None

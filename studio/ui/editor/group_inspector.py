@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -30,11 +31,14 @@ COMBINER_LABELS = {
 }
 
 
-def combiners() -> dict[str, Any]:
-    """The registered combiners (``studio.core.combine`` imports torch: import on first use)."""
-    from studio.core.combine import COMBINERS
+def combiners() -> dict[str, Any] | None:
+    """The registered combiners, or None until ``studio.core.combine`` is imported.
 
-    return COMBINERS
+    That module imports torch (seconds): the background task loader imports it, and the
+    inspector never does so on the GUI thread; until then it offers the built-in names.
+    """
+    module = sys.modules.get("studio.core.combine")
+    return None if module is None else module.COMBINERS
 
 
 class ShapingBox(QGroupBox):
@@ -121,6 +125,7 @@ class GroupInspector(NodeForm):
         self.params = ParamsForm()
         self.params.paramEdited.connect(
             lambda k, v, drag: self._edit({f"params.{k}": v}, f"{k} of {self.node.name}", merge=drag))
+        self._filled_from_registry = False
         self.children_label = QLabel()
         self.shaping = ShapingBox(model, names)
         self.form.addRow("Name", self.name_edit)
@@ -137,18 +142,24 @@ class GroupInspector(NodeForm):
         lay.addWidget(self.shaping)
         lay.addStretch(1)
 
-    def _fill_combiners(self) -> None:
-        if self.combiner.count():
-            return
+    def _fill_combiners(self) -> dict[str, Any]:
+        registry = combiners()
+        if self.combiner.count() and (registry is None or self._filled_from_registry):
+            return registry or {}
         self.combiner.blockSignals(True)
-        for name, comb in combiners().items():
+        self.combiner.clear()
+        for name in (registry or COMBINER_LABELS):
             self.combiner.addItem(COMBINER_LABELS.get(name, name), name)
-            self.combiner.setItemData(self.combiner.count() - 1, comb.doc, Qt.ItemDataRole.ToolTipRole)
+            if registry is not None:
+                self.combiner.setItemData(self.combiner.count() - 1, registry[name].doc,
+                                          Qt.ItemDataRole.ToolTipRole)
         self.combiner.blockSignals(False)
+        self._filled_from_registry = registry is not None
+        return registry or {}
 
     def refresh(self) -> None:
         super().refresh()
-        self._fill_combiners()
+        registry = self._fill_combiners()
         g: Group = self.node
         is_root = g is self.model.design.root
         self.enabled_box.setVisible(not is_root)
@@ -160,8 +171,12 @@ class GroupInspector(NodeForm):
             i = self.combiner.count() - 1
         self.combiner.setCurrentIndex(i)
         self.combiner.blockSignals(False)
-        comb = combiners().get(g.combiner)
-        self.combiner_doc.setText(comb.doc if comb else f"unknown combiner {g.combiner!r}")
+        comb = registry.get(g.combiner)
+        if comb is None:
+            known = not registry and g.combiner in COMBINER_LABELS
+            self.combiner_doc.setText("loading…" if known else f"unknown combiner {g.combiner!r}")
+        else:
+            self.combiner_doc.setText(comb.doc)
         self.params.set_specs(comb.params if comb else ())
         self.params.set_values(g.params)
         self.children_label.setText(", ".join(c.name for c in g.children) or "none yet")

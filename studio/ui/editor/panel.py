@@ -91,8 +91,8 @@ class RewardEditor(QWidget):
         self.left_split = QSplitter(Qt.Orientation.Vertical)
         self.left_split.addWidget(left)
         self.left_split.addWidget(self.catalog)
-        self.left_split.setStretchFactor(0, 3)
-        self.left_split.setStretchFactor(1, 2)
+        self.left_split.setStretchFactor(0, 2)
+        self.left_split.setStretchFactor(1, 3)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.left_split)
         # The inspector scrolls rather than forcing the dock (and the window) wider.
@@ -183,6 +183,8 @@ class RewardEditor(QWidget):
         self.term_inspector.curve.invalidate()
         if isinstance(self._selected, Term):
             self.term_inspector.refresh()
+        elif self.stack.currentWidget() is self.group_inspector:
+            self.group_inspector.refresh()  # the combiners may have just been loaded
         self._derived_timer.start()
 
     def _feature_names(self) -> list[str] | None:
