@@ -24,6 +24,7 @@ import ast
 import builtins
 import inspect
 import numbers
+import re
 import sys
 import textwrap
 import types
@@ -62,6 +63,7 @@ def _body_velocity(model, d, body):
 '''
 
 _ALLOWED_GLOBALS = {"np", "math"}
+_NOT_CONST = object()
 
 
 @dataclass
@@ -176,15 +178,31 @@ def _lambda_node(fn: types.FunctionType) -> ast.Lambda:
 
 
 class _Inline(ast.NodeTransformer):
-    """Replace closed-over numbers and numeric task attributes by constants; record helpers."""
+    """Make a feature function's source standalone.
 
-    def __init__(self, col: _Collector, fn: types.FunctionType, feature: str) -> None:
+    Closed-over numbers and numeric (or tuple) attributes of the task become constants;
+    methods of the task it calls (``self.is_healthy``, ``super().is_healthy``) and module
+    helpers of the studio become copied functions; anything else fails with the reason.
+    """
+
+    def __init__(
+        self,
+        col: _Collector,
+        fn: types.FunctionType,
+        feature: str,
+        owner: Any = None,
+        defining: type | None = None,
+    ) -> None:
         self.col = col
         self.fn = fn
         self.feature = feature
         cells = fn.__closure__ or ()
         self.closure = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in cells), strict=True))
-        self.params = set(fn.__code__.co_varnames[: fn.__code__.co_argcount])
+        self.self_name = fn.__code__.co_varnames[0] if owner is not None else None
+        if owner is not None:
+            self.closure[str(self.self_name)] = owner
+        self.defining = defining
+        self.local = set(fn.__code__.co_varnames) - {self.self_name}
 
     def _fail(self, what: str) -> ExportError:
         return ExportError(
@@ -193,30 +211,144 @@ class _Inline(ast.NodeTransformer):
         )
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        if isinstance(node.value, ast.Name) and node.value.id in self.closure and node.value.id not in self.params:
-            owner = self.closure[node.value.id]
-            value = getattr(owner, node.attr, None)
-            if _is_number(value):
-                return ast.copy_location(_const(value), node)
-            raise self._fail(f"reads {node.value.id}.{node.attr}, which is not a number")
+        chain: list[str] = []
+        base: ast.expr = node
+        while isinstance(base, ast.Attribute):
+            chain.insert(0, base.attr)
+            base = base.value
+        if isinstance(base, ast.Name) and base.id in self.closure and base.id not in self.local:
+            owner = self.closure[base.id]
+            value: Any = owner
+            for attr in chain:
+                value = getattr(value, attr, None)
+            const = _literal(value)
+            if const is not None:
+                return ast.copy_location(const, node)
+            if len(chain) == 1 and inspect.ismethod(value) and value.__self__ is owner:
+                return ast.copy_location(ast.Name(self._method(owner, node.attr, type(owner).__mro__), ast.Load()), node)
+            dotted = ".".join([base.id, *chain])
+            raise self._fail(f"reads {dotted}, which is neither numbers nor a method")
         return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        f = node.func
+        if (
+            isinstance(f, ast.Attribute)
+            and isinstance(f.value, ast.Name)
+            and f.value.id in self.closure
+            and f.value.id not in self.local
+            and not node.keywords
+        ):
+            owner = self.closure[f.value.id]
+            method = getattr(owner, f.attr, None)
+            args = [self.visit(a) for a in node.args]
+            consts = [a.value if isinstance(a, ast.Constant) else _NOT_CONST for a in args]
+            if callable(method) and all(c is not _NOT_CONST for c in consts):
+                # ``self.body("torso")``: a lookup with constant arguments is done now (the
+                # task's own code, run once) and its result written as a constant.
+                const = _literal(method(*consts))
+                if const is not None:
+                    return ast.copy_location(const, node)
+            if inspect.ismethod(method) and method.__self__ is owner and any(c is not _NOT_CONST for c in consts):
+                # ``self._com(a, "object")``: a copy of the method with the constants bound.
+                params = inspect.signature(method).parameters
+                names = list(params)[: len(consts)]
+                bound = {n: c for n, c in zip(names, consts, strict=True) if c is not _NOT_CONST}
+                helper = self._method(owner, f.attr, type(owner).__mro__, bound)
+                node.func = ast.copy_location(ast.Name(helper, ast.Load()), f)
+                node.args = [a for a, c in zip(args, consts, strict=True) if c is _NOT_CONST]
+                return node
+            node.args = args
+        if (
+            isinstance(f, ast.Attribute)
+            and isinstance(f.value, ast.Call)
+            and isinstance(f.value.func, ast.Name)
+            and f.value.func.id == "super"
+            and self.defining is not None
+        ):
+            owner = self.closure[str(self.self_name)]
+            mro = type(owner).__mro__
+            after = mro[mro.index(self.defining) + 1 :]
+            node.func = ast.copy_location(ast.Name(self._method(owner, f.attr, after), ast.Load()), f)
+            node.args = [self.visit(a) for a in node.args]
+            return node
+        return self.generic_visit(node)
+
+    def _method(
+        self, owner: Any, attr: str, mro: tuple[type, ...], bound: dict[str, Any] | None = None
+    ) -> str:
+        """Copy method ``attr`` (the first definition along ``mro``) as a helper; its name.
+
+        ``bound``: parameters fixed to constants (removed from the copy's signature).
+        """
+        bound = bound or {}
+        cls = next((c for c in mro if attr in vars(c)), None)
+        func = vars(cls).get(attr) if cls is not None else None
+        if cls is None or not isinstance(func, types.FunctionType):
+            raise self._fail(f"calls {attr}, which is not a plain method")
+        name = f"_{cls.__name__.strip('_').lower()}_{attr.strip('_')}"
+        if bound:
+            name += "_" + "_".join(re.sub(r"\W", "_", str(v)) for v in bound.values())
+        if name in self.col.helpers:
+            return name
+        self.col.helpers[name] = ""  # reserve: recursion and repeated calls
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+        fdef = tree.body[0]
+        if not isinstance(fdef, ast.FunctionDef):
+            raise self._fail(f"calls {attr}, whose source is not a function")
+        inner = _Inline(self.col, func, self.feature, owner=owner, defining=cls)
+        inner.closure.update(bound)
+        inner.local -= set(bound)
+        fdef.body = [inner.visit(stmt) for stmt in fdef.body]
+        fdef.name = name
+        fdef.args.args = [a for a in fdef.args.args[1:] if a.arg not in bound]
+        fdef.returns = None
+        for arg in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs:
+            arg.annotation = None
+        fdef.decorator_list = []
+        self.col.helpers[name] = ast.unparse(tree)
+        return name
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         ident = node.id
-        if ident in self.params or ident in _ALLOWED_GLOBALS:
+        if ident in self.local or ident in _ALLOWED_GLOBALS:
             return node
         if ident in self.closure:
-            value = self.closure[ident]
-            if _is_number(value):
-                return ast.copy_location(_const(value), node)
+            const = _literal(self.closure[ident])
+            if const is not None:
+                return ast.copy_location(const, node)
             raise self._fail(f"closes over {ident!r}, which is not a number")
         value = self.fn.__globals__.get(ident, getattr(builtins, ident, None))
         if isinstance(value, types.FunctionType) and value.__module__.startswith("studio."):
             self.col.add_helper(ident, _function_source(self.col, value, self.feature))
             return node
-        if ident in ("float", "int", "abs", "min", "max", "len", "range", "sum"):
+        if ident in ("float", "int", "abs", "min", "max", "len", "range", "sum", "super"):
             return node
         raise self._fail(f"uses {ident!r}, which the exported module does not have")
+
+
+def _literal(value: Any) -> ast.expr | None:
+    """A number, a tuple of them (nested) or a small numeric array, as source; else None.
+
+    Arrays (model constants such as ``body_mass``) are written with every digit
+    (``repr`` of a float round-trips exactly).
+    """
+    if _is_number(value):
+        return _const(value)
+    if isinstance(value, str):
+        return ast.Constant(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and 0 < value.size <= 4096:
+        items = ", ".join(repr(float(v)) if value.dtype.kind == "f" else str(int(v)) for v in value.ravel())
+        dtype = "np.float64" if value.dtype.kind == "f" else "np.int64"
+        text = f"np.array([{items}], dtype={dtype})"
+        if value.ndim != 1:
+            text += f".reshape({value.shape!r})"
+        return ast.parse(text, mode="eval").body
+    if isinstance(value, tuple) and value:
+        elts = [_literal(v) for v in value]
+        if all(e is not None for e in elts):
+            return ast.Tuple([e for e in elts if e is not None], ast.Load())
+    return None
 
 
 def _is_number(value: Any) -> bool:
@@ -225,6 +357,11 @@ def _is_number(value: Any) -> bool:
 
 def _const(value: Any) -> ast.expr:
     v = float(value) if not isinstance(value, numbers.Integral) else int(value)
+    if v != v:  # NaN has no literal
+        return ast.parse("float('nan')", mode="eval").body
+    if v in (float("inf"), float("-inf")):
+        inf = ast.parse("float('inf')", mode="eval").body
+        return inf if v > 0 else ast.UnaryOp(ast.USub(), inf)
     if v < 0:
         return ast.UnaryOp(ast.USub(), ast.Constant(-v))
     return ast.Constant(v)
@@ -253,6 +390,12 @@ def _semantic_source(col: _Collector, name: str, fn: Callable[..., Any], descrip
     head = f"def feature_{name}(model, data, action, next_data):\n" f'    """{doc}"""\n'
     col.add_helper("_State", _STATE_CLASS)
     call_args = "_State(data), _State(next_data), np.asarray(action, dtype=np.float64).reshape(1, -1)"
+    if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
+        # A method of the task (``self.action_sq``): copied like the methods lambdas call.
+        owner = fn.__self__
+        helper = _Inline(col, fn.__func__, name, owner=owner)._method(owner, fn.__name__, type(owner).__mro__)
+        body = f"{helper}({call_args})"
+        return head + f"    return np.asarray({body}, dtype=np.float64).reshape(1)\n"
     if not isinstance(fn, types.FunctionType):
         raise ExportError(f"feature {name!r} cannot be exported: it is computed by {fn!r}, not a function")
     if fn.__name__ != "<lambda>":
@@ -273,10 +416,3 @@ def _semantic_source(col: _Collector, name: str, fn: Callable[..., Any], descrip
         head += f"    {args[0]}, {args[1]}, {args[2]} = {call_args}\n"
         body = ast.unparse(expr)
     return head + f"    return np.asarray({body}, dtype=np.float64).reshape(1)\n"
-
-
-def check_feature_code(code: FeatureCode) -> dict[str, Callable[..., np.ndarray]]:
-    """Execute generated feature source (trusted: the studio's own output) for tests."""
-    namespace: dict[str, Any] = {"np": np, "__name__": "studio_feature_code"}
-    exec("\n\n".join(code.helpers + list(code.functions.values())), namespace)  # noqa: S102
-    return {n: namespace[f"feature_{n}"] for n in code.functions}
