@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QColor, QFont, QPalette
@@ -126,7 +129,27 @@ def run_app(workspace: Path, screenshot: str | None = None,
             return 2
         return 0
     QTimer.singleShot(0, lambda: window.open_workspace(Path(workspace)))
-    return int(app.exec())
+    previous_hook = sys.excepthook
+    sys.excepthook = _report_to(window)
+    try:
+        return int(app.exec())
+    finally:
+        sys.excepthook = previous_hook
+
+
+def _report_to(window: object) -> Callable[..., None]:
+    """An excepthook that shows an error raised in a slot as a message, not a traceback.
+
+    The dialog and the Log dock get one line; the traceback goes to stderr for whoever debugs.
+    """
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        traceback.print_exception(kind, exc, tb, file=sys.stderr)
+        show = getattr(window, "show_error", None)
+        if callable(show):
+            show("Something went wrong", exc)
+
+    return hook
 
 
 __all__ = ["make_application", "run_app", "settle"]

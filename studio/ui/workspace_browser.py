@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
@@ -17,6 +17,7 @@ from studio.app.workspace_service import Overview, VersionInfo, WorkspaceService
 
 ROLE = Qt.ItemDataRole.UserRole
 CURRENT_BG = QColor("#dbe8f7")
+POLL_MS = 5000
 
 
 def _when(v: Any) -> str:
@@ -52,6 +53,11 @@ class WorkspaceBrowser(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.tree)
+        # Runs and rollouts are added by other parts of the studio: poll, cheaply.
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self.poll)
+        self._poll.start()
 
     def set_service(self, service: WorkspaceService | None) -> None:
         """Browse ``service``'s workspace (None: nothing open)."""
@@ -62,6 +68,17 @@ class WorkspaceBrowser(QWidget):
         """Highlight the version loaded in the editor."""
         self.current_version = version_id
         self._mark_current()
+
+    def poll(self) -> None:
+        """Rebuild the tree if the workspace changed since the last look (while visible)."""
+        if self.service is None or not self.isVisible():
+            return
+        try:
+            overview = self.service.overview()
+        except Exception:  # noqa: BLE001 - a closed or busy workspace: try next time
+            return
+        if overview != self.overview:
+            self.refresh()
 
     def refresh(self) -> None:
         """Read the workspace again and rebuild the tree (expansion is kept)."""

@@ -67,15 +67,44 @@ def test_slider_drag_merges_into_one_undo_step(make_editor):
     ed.select(term)
     stack = ed.model.undo_stack
     slider = ed.term_inspector.params.editors["temperature"].slider
+    slider.setSliderDown(True)  # as the mouse does
     for v in (300, 320, 340, 360):
         slider.setValue(v)
+    slider.setSliderDown(False)  # released: the next drag is a new step
     assert stack.count() == 1
     dragged = term.params["temperature"]
+    slider.setSliderDown(True)
+    slider.setValue(400)
+    slider.setSliderDown(False)
+    assert stack.count() == 2
+    stack.undo()
+    assert term.params["temperature"] == dragged
     stack.undo()
     assert term.params.get("temperature") == 1.0
     assert ed.term_inspector.params.editors["temperature"].value() == 1.0  # the view follows
     stack.redo()
     assert term.params["temperature"] == dragged
+
+
+def test_slider_keyboard_steps_are_separate_undo_steps(make_editor, qtbot):
+    ed = make_editor(design_abc())
+    ed.select(ed.model.design.find("a"))
+    slider = ed.term_inspector.params.editors["temperature"].slider
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    assert ed.model.undo_stack.count() == 2
+
+
+def test_event_condition_shows_only_for_condition_trigger(make_editor):
+    ed = make_editor(design_abc())
+    fall = ed.model.design.events[0]
+    ed.select(fall)
+    ei = ed.event_inspector
+    assert not ei.form.isRowVisible(ei.condition)
+    ei.trigger.setCurrentText("condition")
+    assert fall.trigger == "condition" and ei.form.isRowVisible(ei.condition)
+    assert ei.condition.error_label.text() == "Column 1: the expression is empty"
 
 
 def test_weight_spin_edit_is_undoable(make_editor):

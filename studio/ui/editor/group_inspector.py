@@ -73,6 +73,7 @@ class ShapingBox(QGroupBox):
         self.gamma.valueChanged.connect(lambda v: self._edit({"gamma": v}, "Shaping γ"))
         self.weight.valueEdited.connect(
             lambda v, drag: self._edit({"weight": v}, "Shaping weight", merge=drag))
+        self.weight.dragFinished.connect(model.end_merge)
         self.slope.valueChanged.connect(lambda v: self._edit({"negative_slope": v}, "Shaping slope"))
         model.changed.connect(self._on_change)
         self.refresh()
@@ -101,12 +102,15 @@ class ShapingBox(QGroupBox):
         self.setChecked(s is not None)
         for child in (self.potential, self.gamma, self.weight, self.slope):
             child.setEnabled(s is not None)
+        shown = s if s is not None else Shaping(potential="")
         if s is not None:
             self.potential.set_text(s.potential)
-            self.gamma.setValue(s.gamma)
-            self.slope.setValue(s.negative_slope)
-            if isinstance(s.weight, float | int):
-                self.weight.set_value(float(s.weight))
+        else:
+            self.potential.clear()
+        self.gamma.setValue(shown.gamma)
+        self.slope.setValue(shown.negative_slope)
+        if isinstance(shown.weight, float | int):
+            self.weight.set_value(float(shown.weight))
         for w in (self, self.gamma, self.slope):
             w.blockSignals(False)
 
@@ -125,6 +129,7 @@ class GroupInspector(NodeForm):
         self.params = ParamsForm()
         self.params.paramEdited.connect(
             lambda k, v, drag: self._edit({f"params.{k}": v}, f"{k} of {self.node.name}", merge=drag))
+        self.params.dragFinished.connect(model.end_merge)
         self._filled_from_registry = False
         self.children_label = QLabel()
         self.shaping = ShapingBox(model, names)

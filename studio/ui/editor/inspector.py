@@ -54,6 +54,7 @@ class NodeForm(QWidget):
         self.weight = ParamSlider()
         self.weight.valueEdited.connect(
             lambda v, drag: self._edit({"weight": v}, f"Weight of {self.node.name}", merge=drag))
+        self.weight.dragFinished.connect(model.end_merge)
         self.weight_note = QLabel()
         self.weight_note.hide()
         model.changed.connect(self._on_change)
@@ -129,6 +130,7 @@ class TermInspector(NodeForm):
         self.params = ParamsForm()
         self.params.paramEdited.connect(
             lambda k, v, drag: self._edit({f"params.{k}": v}, f"{k} of {self.node.name}", merge=drag))
+        self.params.dragFinished.connect(model.end_merge)
         self.scale_label = QLabel()
         self.scale_label.setWordWrap(True)
         self.curve = ShapeCurve()
@@ -216,4 +218,4 @@ class EventInspector(NodeForm):
         self.trigger.setCurrentText(e.trigger)
         self.trigger.blockSignals(False)
         self.condition.set_text(e.condition)
-        self.condition.setEnabled(e.trigger == "condition")
+        self.form.setRowVisible(self.condition, e.trigger == "condition")

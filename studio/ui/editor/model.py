@@ -157,6 +157,7 @@ class DesignModel(QObject):
         self.undo_stack = QUndoStack(self)
         self.version_id: int | None = None
         """The saved version this design was loaded from or last saved as, if any."""
+        self._merge_epoch = 0
 
     # --- whole design ------------------------------------------------------------------------
     def reset(self, design: Design, version_id: int | None = None) -> None:
@@ -221,13 +222,17 @@ class DesignModel(QObject):
         """Set fields of ``node`` (``{"weight": 0.5, "params.scale": 2.0}``) as one undo step.
 
         With ``merge``, a run of edits of the same fields of the same node (a slider drag)
-        becomes one undo step. A parameter set to ``MISSING`` is removed (back to default).
+        becomes one undo step, until :meth:`end_merge`. A parameter set to ``MISSING`` is removed (back to default).
         """
         if all(_get(node, k) == v for k, v in values.items()):
             return
         label = text or f"Edit {getattr(node, 'name', '')} {', '.join(values)}"
-        key = (id(node), tuple(sorted(values))) if merge else None
+        key = (id(node), tuple(sorted(values)), self._merge_epoch) if merge else None
         self.undo_stack.push(_EditCommand(self, node, values, label, key))
+
+    def end_merge(self) -> None:
+        """The current drag ended: the next mergeable edit starts a new undo step."""
+        self._merge_epoch += 1
 
     def insert(self, parent: Group | None, index: int, node: Node, text: str = "") -> None:
         """Insert ``node`` into ``parent``'s children (or the events list when None)."""

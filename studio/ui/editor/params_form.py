@@ -28,9 +28,11 @@ class ParamsForm(QWidget):
 
     Signals:
         paramEdited(str, object, bool): name, new value, whether a slider drag is running.
+        dragFinished(): a slider was released.
     """
 
     paramEdited = Signal(str, object, bool)  # noqa: N815
+    dragFinished = Signal()  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +62,7 @@ class ParamsForm(QWidget):
                 editor = ParamSlider(spec.slider, (low, spec.high), decimals=_decimals(spec))
                 editor.valueEdited.connect(
                     lambda v, drag, n=spec.name: self.paramEdited.emit(n, v, drag))
+                editor.dragFinished.connect(self.dragFinished)
             editor.setToolTip(spec.doc)
             label = QLabel(spec.name.replace("_", " "))
             label.setToolTip(spec.doc)

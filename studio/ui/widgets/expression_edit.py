@@ -96,6 +96,15 @@ class ExpressionEdit(QWidget):
             self.line.blockSignals(False)
         self.check()
 
+    def clear(self) -> None:
+        """Show nothing and no error (for a field that does not apply)."""
+        self._last = ""
+        self.line.blockSignals(True)
+        self.line.clear()
+        self.line.blockSignals(False)
+        self.line.setExtraSelections([])
+        self.error_label.hide()
+
     def error_span(self) -> tuple[int, int] | None:
         """The underlined span as (0-based start, length), or None when the text is fine."""
         sels = self.line.extraSelections()

@@ -17,11 +17,13 @@ class ParamSlider(QWidget):
     shows a value without emitting anything, so a view can mirror its model safely.
 
     Signals:
-        valueEdited(float, bool): the user changed the value; the flag is True while a
+        valueEdited(float, bool): the user changed the value; the flag is True while the
             slider is being dragged (the edit may be merged with the next one).
+        dragFinished(): the slider was released: the next drag is a new edit.
     """
 
     valueEdited = Signal(float, bool)  # noqa: N815 - Qt naming
+    dragFinished = Signal()  # noqa: N815
 
     def __init__(self, slider_range: tuple[float, float] = (-10.0, 10.0),
                  valid: tuple[float, float] = (-1e9, 1e9), decimals: int = 4,
@@ -45,6 +47,7 @@ class ParamSlider(QWidget):
         lay.addWidget(self.spin)
         self.slider.valueChanged.connect(self._on_slider)
         self.spin.valueChanged.connect(self._on_spin)
+        self.slider.sliderReleased.connect(self.dragFinished)
 
     def _step(self) -> float:
         span = self._hi - self._lo
@@ -82,7 +85,7 @@ class ParamSlider(QWidget):
         self.spin.blockSignals(True)
         self.spin.setValue(value)
         self.spin.blockSignals(False)
-        self.valueEdited.emit(self.value(), True)
+        self.valueEdited.emit(self.value(), self.slider.isSliderDown())
 
     def _on_spin(self, value: float) -> None:
         self.slider.blockSignals(True)
