@@ -154,7 +154,8 @@ class Agent(nn.Module):
 
     def get_value(self, x: torch.Tensor) -> torch.Tensor:
         """V(x), shape [N]."""
-        return self.critic(x).squeeze(-1)
+        value: torch.Tensor = self.critic(x)
+        return value.squeeze(-1)
 
     def get_action_and_value(
         self, x: torch.Tensor, action: torch.Tensor | None = None
@@ -423,24 +424,28 @@ class PPO:
         b_advantages = advantages.reshape(-1)
         b_returns = returns.reshape(-1)
         b_values = self.values.reshape(-1)
+        # One [batch, columns] table, shuffled with one gather per epoch; minibatches are then
+        # slices (views) of it instead of six gathers each.
+        b_table = torch.cat([b_obs, b_actions, torch.stack([b_logprobs, b_advantages, b_returns, b_values], 1)], 1)
+        widths = [self.env.obs_dim, self.env.act_dim, 1, 1, 1, 1]
         # Sums stay on the device until the end of the update: one sync, not one per minibatch.
         sums = torch.zeros(5, device=self.device)
         n_mb = 0
         for _epoch in range(c.update_epochs):
             b_inds = torch.randperm(c.batch_size, device=self.device)
-            for start in range(0, c.batch_size, c.minibatch_size):
-                mb_inds = b_inds[start : start + c.minibatch_size]
-                _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb_inds], b_actions[mb_inds])
-                mb_advantages = b_advantages[mb_inds]
+            for mb in b_table[b_inds].split(c.minibatch_size):
+                mb_obs, mb_actions, *cols = mb.split(widths, dim=1)
+                mb_logprobs, mb_advantages, mb_returns, mb_values = (x.squeeze(1) for x in cols)
+                _, newlogprob, entropy, newvalue = agent.get_action_and_value(mb_obs, mb_actions)
                 if c.norm_adv:
                     mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
-                logratio = newlogprob - b_logprobs[mb_inds]
-                pg_loss = policy_loss(newlogprob, b_logprobs[mb_inds], mb_advantages, c.clip_coef)
-                v_loss = value_loss(newvalue, b_values[mb_inds], b_returns[mb_inds], c.clip_coef if c.clip_vloss else None)
+                logratio = newlogprob - mb_logprobs
+                pg_loss = policy_loss(newlogprob, mb_logprobs, mb_advantages, c.clip_coef)
+                v_loss = value_loss(newvalue, mb_values, mb_returns, c.clip_coef if c.clip_vloss else None)
                 entropy_loss = entropy.mean()
                 loss = pg_loss - c.ent_coef * entropy_loss + v_loss * c.vf_coef
                 self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 nn.utils.clip_grad_norm_(self.params, c.max_grad_norm)
                 self.optimizer.step()
                 with torch.no_grad():
