@@ -83,6 +83,14 @@ class StepResult:
     """Signed, weighted parts of the task reward (Gymnasium's ``reward_*`` info), name -> [E]."""
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, else ``os.cpu_count()``)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _resolve_task(task_or_id: Task | str) -> Task:
     if isinstance(task_or_id, Task):
         return task_or_id
@@ -102,7 +110,9 @@ class VectorEnv:
         task_or_id: a :class:`Task` or an id/path for :func:`studio.sim.registry.get_task`.
         num_envs: number of environments E.
         seed: environment ``i`` is seeded ``seed + i`` at the first reset.
-        threads: physics threads including the caller's (default: min(E, CPU count)).
+        threads: physics threads including the caller's (default: min(E, usable cores)).
+            On a machine busy with other work, fewer threads can be faster: each step
+            waits for its slowest thread.
         max_episode_steps: time limit; None takes the task's registered limit.
     """
 
@@ -122,7 +132,7 @@ class VectorEnv:
         self.max_episode_steps = (
             self.task.max_episode_steps if max_episode_steps is None else int(max_episode_steps)
         )
-        self.threads = int(min(num_envs, os.cpu_count() or 1) if threads is None else threads)
+        self.threads = int(min(num_envs, usable_cores()) if threads is None else threads)
         m = self.task.model
         self.model = m
         self._scratch = mujoco.MjData(m)

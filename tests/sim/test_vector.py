@@ -105,7 +105,7 @@ def test_reset_with_seed_is_reproducible() -> None:
 def test_bench_main_prints_the_result_line(capsys: pytest.CaptureFixture[str]) -> None:
     from studio.sim.bench_sim import main
 
-    assert main(["--env", "Hopper-v5", "--envs", "2", "--seconds", "0.05", "--skip-gym"]) == 0
+    assert main(["--env", "Hopper-v5", "--envs", "2", "--seconds", "0.05", "--repeat", "1", "--skip-gym"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("RESULT studio_steps_per_s=")
     fields = dict(kv.split("=") for kv in last.split()[1:])
