@@ -130,6 +130,28 @@ def test_broken_plugin_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -
     assert "Hopper-v5" in reg.ids()
 
 
+def test_source_checkout_without_metadata_still_has_the_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
+    import studio.sim.registry as registry
+
+    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    reg = TaskRegistry()
+    assert reg.ids()[: len(TASK_IDS)] == TASK_IDS and not reg.errors
+
+
+def test_third_party_plugin_registers_a_task(tmp_path) -> None:
+    path = tmp_path / "ball.xml"
+    path.write_text(BALL_XML)
+
+    def register(registry: TaskRegistry) -> None:  # what a plugin's entry point names
+        registry.register("Ball-v0", lambda: MjcfTask(str(path), frame_skip=2), title="a ball")
+
+    reg = TaskRegistry()
+    reg._run_plugin("thirdparty", lambda: register)
+    task = reg.get("Ball-v0")
+    assert task.frame_skip == 2 and reg.get("Ball-v0") is task
+    assert [e.source for e in reg.entries() if e.env_id == "Ball-v0"] == ["thirdparty"]
+
+
 def test_unknown_task_names_the_alternatives() -> None:
     with pytest.raises(KeyError, match="Registered tasks: HalfCheetah-v5"):
         get_task("NoSuchEnv-v0")
