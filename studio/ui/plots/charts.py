@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 PALETTE = ["#4c9be8", "#f0a04b", "#5cc37a", "#e05d5d", "#a47de0", "#d9c34c", "#4cc9d1",
@@ -48,7 +49,12 @@ class EpisodeChart(QWidget):
 
     def show_episode(self, components: Mapping[str, np.ndarray], total: np.ndarray | None,
                      task_reward: np.ndarray | None) -> None:
-        """Draw these components (and nothing else)."""
+        """Draw these components (and nothing else).
+
+        Per step, positive parts stack upwards from zero and negative parts downwards, so
+        each band's thickness is that term's contribution and the outer edges are the sums
+        of the gains and of the costs.
+        """
         self.stack.clear()
         self.score.clear()
         self.term_curves, self.term_values = {}, {}
@@ -56,30 +62,33 @@ class EpisodeChart(QWidget):
             return
         n = len(next(iter(components.values())))
         x = np.arange(n, dtype=np.float64)
-        pos_base, neg_base = np.zeros(n), np.zeros(n)
-        base_pos = pg.PlotDataItem(x, pos_base, pen=None)
-        base_neg = pg.PlotDataItem(x, neg_base, pen=None)
+        up = pg.PlotDataItem(x, np.zeros(n), pen=None)
+        down = pg.PlotDataItem(x, np.zeros(n), pen=None)
+        up_y, down_y = np.zeros(n), np.zeros(n)
         for i, (name, values) in enumerate(components.items()):
             v = np.nan_to_num(np.asarray(values, dtype=np.float64))
-            positive = float(np.sum(v)) >= 0.0
-            lower = pos_base if positive else neg_base
-            upper = lower + v
-            low_item = base_pos if positive else base_neg
             col = colour(i)
-            top = pg.PlotDataItem(x, upper, pen=pg.mkPen(col, width=1), name=name)
+            pen = pg.mkPen(col, width=1)
+            brush = pg.mkBrush(pg.mkColor(col).red(), pg.mkColor(col).green(),
+                               pg.mkColor(col).blue(), 150)
+            up_y = up_y + np.maximum(v, 0.0)
+            down_y = down_y + np.minimum(v, 0.0)
+            top = pg.PlotDataItem(x, up_y, pen=pen, name=name)
+            bottom = pg.PlotDataItem(x, down_y, pen=pen)
+            for lower, upper in ((up, top), (down, bottom)):
+                self.stack.addItem(pg.FillBetweenItem(lower, upper, brush=brush))
             self.stack.addItem(top)
-            fill = pg.FillBetweenItem(low_item, top, brush=pg.mkBrush(col + "80"))
-            self.stack.addItem(fill)
+            self.stack.addItem(bottom)
             self.term_curves[name] = top
             self.term_values[name] = v
-            if positive:
-                pos_base, base_pos = upper, top
-            else:
-                neg_base, base_neg = upper, top
+            up, down = top, bottom
         if total is not None:
+            self.stack.plot(x, total, pen=pg.mkPen("#222222", width=1), name="total")
             self.score.plot(x, total, pen=pg.mkPen("#555555", width=1.5), name="design reward")
         if task_reward is not None:
-            self.score.plot(x, task_reward, pen=pg.mkPen("#d18f00", width=1.5), name="task score")
+            self.score.plot(x, task_reward, pen=pg.mkPen("#d18f00", width=1.5,
+                                                         style=Qt.PenStyle.DashLine),
+                            name="task score")
 
 
 class HistogramChart(QWidget):
