@@ -48,7 +48,7 @@ def header_lines(design: Design, kind: str) -> list[str]:
     """The lines every exported module's docstring starts with."""
     version = design.meta.get("version")
     return [
-        f"Reward design {design.name!r} for {design.task}: {kind} exported by Reward Studio.",
+        *textwrap.wrap(f"Reward design {design.name!r}: {kind} exported by Reward Studio.", 96),
         "",
         f"Design:        {design.name}" + (f" (version {version})" if version is not None else ""),
         f"Task:          {design.task}",
@@ -118,7 +118,7 @@ class Schedule:
                 return float(self.start)
             if step <= pts[0][0]:
                 return float(pts[0][1])
-            for (s0, v0), (s1, v1) in zip(pts, pts[1:]):
+            for (s0, v0), (s1, v1) in zip(pts, pts[1:], strict=False):
                 if step <= s1:
                     frac = (step - s0) / max(s1 - s0, 1e-12)
                     return float(v0 + (v1 - v0) * frac)
@@ -308,19 +308,17 @@ class _Gen:
         kw = ", ".join(f"{k}={self.const(t.name, k, v)}" for k, v in params.items())
         fn = f"term_{t.name}"
         raw = self.expr(t.source)
-        doc = f"Term {t.name!r}: {t.shape}({t.source}) (unweighted)."
-        if t.description:
-            doc += "\n\n    " + "\n    ".join(textwrap.wrap(t.description, 88))
+        doc = docstring(f"Term {t.name!r}: {t.shape}({t.source}), unweighted.", t.description)
         call = f"shape_{t.shape}({self.xp}, x" + (f", {kw}" if kw else "") + ")"
         self.term_srcs.append(
-            f'def {fn}(f, ones, step=0):\n    """{_doc_escape(doc)}"""\n'
+            f"def {fn}(f, ones, step=0):\n{doc}\n"
             f"    x = _as_batch({raw}, ones)\n    return _as_batch({call}, ones)\n"
         )
         return fn
 
     def event(self, ev: EventTerm) -> None:
         w = self.const(ev.name, "weight", ev.weight, f"paid on {ev.trigger}")
-        self.body.append(f"# event {ev.name!r}: {ev.trigger}" + (f" when {ev.condition}" if ev.condition else ""))
+        self.body += comment(f"event {ev.name!r}: {ev.trigger}" + (f" when {ev.condition}" if ev.condition else ""))
         if ev.trigger == "termination":
             fire = "term_flags"
         elif ev.trigger == "truncation":
@@ -348,6 +346,27 @@ def _scaled(outer: str, w: str, value: str) -> str:
     return _mul(outer, inner)
 
 
+def docstring(summary: str, *paragraphs: str, indent: int = 4) -> str:
+    """A wrapped triple-quoted docstring: the summary, then each paragraph."""
+    pad = " " * indent
+    width = 96 - indent
+    first, *rest = textwrap.wrap(_doc_escape(summary), width - 6) or [""]
+    lines = [f'{pad}"""{first}'] + [pad + r for r in rest]
+    for body in paragraphs:
+        if not body:
+            continue
+        lines.append("")
+        lines += [pad + r for r in textwrap.wrap(_doc_escape(body), width)]
+    if len(lines) == 1:
+        return lines[0] + '"""'
+    return "\n".join(lines) + f'\n{pad}"""'
+
+
+def comment(text: str) -> list[str]:
+    """``# text`` wrapped to the line length."""
+    return ["# " + line for line in textwrap.wrap(text, 90)]
+
+
 def _doc_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"""', "'''")
 
@@ -368,7 +387,6 @@ def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
         if keyword.iskeyword(name):
             raise ExportError(f"the name {name!r} is a Python keyword: rename it before exporting")
     g = _Gen(design, xp)
-    g.body.append(f"# the root group {design.root.name!r}")
     g.node(design.root, "1.0", is_root=True)
     events = [e for e in design.events if e.enabled]
     cond_events = [e.name for e in events if e.trigger == "condition"]
@@ -387,7 +405,7 @@ def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
         g.features = before | pe.names
         phi_s = pe.to_source(lambda n: f"prev[{n!r}]", xp=xp)
         g.body += [
-            f"# potential shaping {shaping.name!r}: F = gamma * Phi(s') - Phi(s), Phi = {shaping.potential}",
+            *comment(f"potential shaping {shaping.name!r}: F = gamma * Phi(s') - Phi(s), Phi = {shaping.potential}"),
             f"phi_s = _as_batch({phi_s}, ones)",
             f"phi_next = _as_batch({phi_next}, ones)",
             "# A terminal state has potential 0, so shaping cannot pay for ending an episode.",

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.export.codegen import ExportError
+from studio.export.codegen import ExportError, docstring
 
 _STATE_CLASS = '''
 class _State:
@@ -138,16 +138,12 @@ def _auto_source(col: _Collector, name: str, entry: Any, description: str) -> st
         raise ExportError(f"feature {name!r}: automatic feature kind {kind!r} cannot be exported")
     return (
         f"def feature_{name}(model, data, action, next_data):\n"
-        f'    """{_doc(description)}"""\n'
+        f"{docstring(description)}\n"
         f"    return np.asarray([{expr}], dtype=np.float64)\n"
     )
 
 
 # --- semantic features -------------------------------------------------------------------------
-
-
-def _doc(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"""', "'''")
 
 
 def _lambda_node(fn: types.FunctionType) -> ast.Lambda:
@@ -386,8 +382,8 @@ def _function_source(col: _Collector, fn: types.FunctionType, feature: str) -> s
 
 
 def _semantic_source(col: _Collector, name: str, fn: Callable[..., Any], description: str, unit: str) -> str:
-    doc = _doc(description + (f" [{unit}]" if unit else ""))
-    head = f"def feature_{name}(model, data, action, next_data):\n" f'    """{doc}"""\n'
+    doc = docstring(description + (f" [{unit}]" if unit else ""))
+    head = f"def feature_{name}(model, data, action, next_data):\n{doc}\n"
     col.add_helper("_State", _STATE_CLASS)
     call_args = "_State(data), _State(next_data), np.asarray(action, dtype=np.float64).reshape(1, -1)"
     if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
@@ -413,6 +409,10 @@ def _semantic_source(col: _Collector, name: str, fn: Callable[..., Any], descrip
         if len(args) != 3:
             raise ExportError(f"feature {name!r} cannot be exported: expected fn(before, after, action)")
         expr = _Inline(col, fn, name).visit(node.body)
-        head += f"    {args[0]}, {args[1]}, {args[2]} = {call_args}\n"
+        used = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+        sources = ["_State(data)", "_State(next_data)", "np.asarray(action, dtype=np.float64).reshape(1, -1)"]
+        for arg, src in zip(args, sources, strict=True):
+            if arg in used:
+                head += f"    {arg} = {src}\n"
         body = ast.unparse(expr)
     return head + f"    return np.asarray({body}, dtype=np.float64).reshape(1)\n"

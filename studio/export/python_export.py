@@ -6,8 +6,10 @@ docstring written into the module (:data:`_USAGE`) for events, schedules and bat
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
 from typing import Any
 
 from studio.core.design import Design
@@ -77,6 +79,34 @@ _SETUP = {
 }
 
 
+def _uses(body: str, name: str) -> bool:
+    return re.search(rf"\b{name}\b", body) is not None
+
+
+def _setup(code: RewardCode, xp: str) -> str:
+    """The set-up lines of ``reward_from_features`` that its body needs (no unused names)."""
+    lines = _SETUP[xp].split("\n")
+    if not _uses(code.body, "no_flags"):
+        lines = [ln for ln in lines if not ln.lstrip().startswith("no_flags")]
+    if not code.features:
+        lines = [ln for ln in lines if not ln.lstrip().startswith("f = ")]
+    optional = [
+        ("prev", "    prev = prev_features"),
+        ("term_flags", "    term_flags = _flags(terminated, ones)"),
+        ("trunc_flags", "    trunc_flags = _flags(truncated, ones)"),
+        ("fired", "    fired = state.fired if state is not None else {}"),
+        ("new_fired", "    new_fired = {}"),
+    ]
+    lines += [line for name, line in optional if _uses(code.body, name)]
+    return "\n".join(lines)
+
+
+def _teardown(code: RewardCode) -> str:
+    if not _uses(code.body, "new_fired"):
+        return ""
+    return "    if state is not None:\n        state.fired = new_fired\n"
+
+
 def reward_core(code: RewardCode, xp: str = "np") -> str:
     """``reward_from_features``: the design over a batch of features (``np`` or ``torch``)."""
     dtype_arg = ", dtype=torch.float32" if xp == "torch" else ""
@@ -98,17 +128,10 @@ def reward_from_features(
     Returns:
         (total [B], components: name -> [B]); the components sum to the total.
     """
-{_SETUP[xp]}
-    prev = prev_features
-    term_flags = _flags(terminated, ones)
-    trunc_flags = _flags(truncated, ones)
-    fired = state.fired if state is not None else {{}}
-    new_fired = {{}}
+{_setup(code, xp)}
     components = {{}}
 {_indent(code.body)}
-    if state is not None:
-        state.fired = new_fired
-    total = 0.0 * ones
+{_teardown(code)}    total = 0.0 * ones
     for value in components.values():
         total = total + value
     return total, components
@@ -217,16 +240,21 @@ def _prev_block(code: RewardCode) -> str:
     )
 
 
-def format_source(src: str) -> str:
-    """``src`` formatted by ``ruff format`` when it is installed, else unchanged."""
+def _ruff(args: list[str], src: str) -> str | None:
     ruff = shutil.which("ruff")
-    cmd = [ruff, "format", "--line-length", "100", "-"] if ruff else None
-    if cmd is None:
-        import sys
-
-        cmd = [sys.executable, "-m", "ruff", "format", "--line-length", "100", "-"]
+    cmd = [ruff] if ruff else [sys.executable, "-m", "ruff"]
     try:
-        res = subprocess.run(cmd, input=src, capture_output=True, text=True, timeout=30, check=False)
+        res = subprocess.run(
+            [*cmd, *args, "--isolated", "--stdin-filename", "exported_reward.py", "-"],
+            input=src, capture_output=True, text=True, timeout=60, check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
-        return src
-    return res.stdout if res.returncode == 0 and res.stdout else src
+        return None
+    return res.stdout if res.returncode in (0, 1) and res.stdout.strip() else None
+
+
+def format_source(src: str) -> str:
+    """``src`` tidied by ruff when it is installed: unused imports dropped, imports sorted,
+    redundant parentheses removed, then ``ruff format`` (line length 100); else unchanged."""
+    fixed = _ruff(["check", "--fix", "--exit-zero", "--select", "F401,I001,UP034,SIM300"], src) or src
+    return _ruff(["format", "--line-length", "100"], fixed) or fixed
