@@ -75,24 +75,36 @@ def wait_until(condition: object, timeout_s: float) -> bool:
     return bool(condition())  # type: ignore[operator]
 
 
+SETTLE_SIGNALS = (
+    ("Viewer", "first_frame_ready", "has_first_frame"),
+    ("Plots", "updated", None),
+)
+"""(dock, signal announcing the panel has something to show, property saying it already has)."""
+
+
 def settle(window: object, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
-    """Wait for the task to load and for the viewer's first frame (when it announces one)."""
+    """Wait for the task to load, then for each panel's first content (when it announces it).
+
+    Panels that do not have the signal are not waited for; none is waited for longer than
+    ``timeout_s`` in all.
+    """
     from studio.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
-    state = {"task": window.context.task is not None and window._loading_task is None,
-             "frame": True}
-    window.taskReady.connect(lambda _t: state.__setitem__("task", True))
-    viewer = window.panels.get("Viewer")
-    signal = getattr(viewer, "first_frame_ready", None)
-    if signal is not None and not getattr(viewer, "has_first_frame", False):
-        state["frame"] = False
-        signal.connect(lambda *_: state.__setitem__("frame", True))
-    wait_until(lambda: state["task"], timeout_s)
-    wait_until(lambda: state["frame"], timeout_s / 2)
+    end = time.monotonic() + timeout_s
+    pending = {"task"} if window.context.task is None or window._loading_task else set()
+    window.taskReady.connect(lambda _t: pending.discard("task"))
+    for dock, signal_name, ready_name in SETTLE_SIGNALS:
+        panel = window.panels.get(dock)
+        signal = getattr(panel, signal_name, None)
+        if signal is None or (ready_name and getattr(panel, ready_name, False)):
+            continue
+        pending.add(dock)
+        signal.connect(lambda *_, d=dock: pending.discard(d))
+    wait_until(lambda: not pending, max(0.0, end - time.monotonic()))
     # let derived numbers, plots (≤10 redraws/s) and layouts catch up
-    end = time.monotonic() + 0.6
-    wait_until(lambda: time.monotonic() > end, 1.0)
+    pause = time.monotonic() + 0.6
+    wait_until(lambda: time.monotonic() > pause, 1.0)
 
 
 def run_app(workspace: Path, screenshot: str | None = None,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -97,7 +97,7 @@ class RewardEditor(QWidget):
         self.split.addWidget(self.left_split)
         # The inspector scrolls rather than forcing the dock (and the window) wider.
         self.inspector_scroll = QScrollArea()
-        self.inspector_scroll.setWidget(self.stack)
+        self.inspector_scroll.setWidget(_Holder(self.stack))
         self.inspector_scroll.setWidgetResizable(True)
         self.inspector_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.inspector_scroll.setMinimumWidth(220)
@@ -167,6 +167,7 @@ class RewardEditor(QWidget):
             self._after_reset()
         elif change.kind == "structure":
             self.tree.expandAll()
+            self.tree.resizeColumnToContents(0)
             keep = self._selected
             alive = keep is EVENTS or self.tree_model.index_of(keep).isValid()
             self.select(keep if alive else self.model.design.root)
@@ -174,6 +175,7 @@ class RewardEditor(QWidget):
 
     def _after_reset(self) -> None:
         self.tree.expandAll()
+        self.tree.resizeColumnToContents(0)
         terms = self.model.design.terms()
         self.select(terms[0] if terms else self.model.design.root)
         self._derived_timer.start()
@@ -301,6 +303,29 @@ class RewardEditor(QWidget):
             self.model.edit(node, {"source": name}, f"Source of {node.name}: {name}")
         else:
             self.add_term(name)
+
+
+class _Holder(QWidget):
+    """Hosts the inspector stack in the scroll area, sized by its minimum only.
+
+    A scroll area makes a child whose layout has height-for-width (word-wrapped labels)
+    at least as tall as its *preferred* height, so the stretchy curve would always
+    scroll; this holder has no layout and reports the child's minimum size instead.
+    """
+
+    def __init__(self, child: QWidget) -> None:
+        super().__init__()
+        self.child = child
+        child.setParent(self)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self.child.minimumSizeHint()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self.child.minimumSizeHint()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        self.child.setGeometry(self.rect())
 
 
 def _problems_by_name(design: Any, problems: list[Any]) -> dict[str, str]:
