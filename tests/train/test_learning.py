@@ -7,7 +7,15 @@ import numpy as np
 from studio.core.design import Design, Group, Term
 from studio.train.messages import Marker, Metrics, Progress
 from studio.train.ppo import PPO, PPOConfig
-from tests.train._gym_vec import GymVectorEnv, task_design
+from studio.train.envs import catalog_names, make_env, task_design_document
+
+ENV = "InvertedPendulum-v5"
+
+
+def _trainer(cfg: PPOConfig, design: Design | dict | None = None) -> PPO:
+    env = make_env(ENV, cfg.num_envs, cfg.seed, cfg.max_episode_steps)
+    doc = task_design_document(ENV) if design is None else design
+    return PPO(cfg, env, doc, feature_names=catalog_names(ENV))
 
 
 def _scores(messages: list) -> list[float]:
@@ -16,10 +24,9 @@ def _scores(messages: list) -> list[float]:
 
 def test_inverted_pendulum_task_return_rises() -> None:
     cfg = PPOConfig(total_timesteps=30_720, num_envs=8, num_steps=256, seed=1, device="cpu")
-    env = GymVectorEnv("InvertedPendulum-v5", cfg.num_envs, seed=cfg.seed)
-    trainer = PPO(cfg, env, task_design("InvertedPendulum-v5"))
+    trainer = _trainer(cfg)
     messages = list(trainer.run())
-    env.close()
+    trainer.env.close()
     scores = _scores(messages)
     assert trainer.global_step == 30_720
     # A random policy balances ~5-10 steps; by the end, several hundred (1000 is the cap).
@@ -41,27 +48,25 @@ def test_inverted_pendulum_task_return_rises() -> None:
 
 def test_reward_comes_from_the_design_not_the_task() -> None:
     cfg = PPOConfig(total_timesteps=1024, num_envs=4, num_steps=256, num_minibatches=4, update_epochs=1)
-    env = GymVectorEnv("InvertedPendulum-v5", cfg.num_envs)
-    design = Design("twice", "InvertedPendulum-v5", Group("reward", [Term("alive2", "alive", weight=2.0)]))
-    trainer = PPO(cfg, env, design)
+    design = Design("twice", ENV, Group("reward", [Term("alive2", "healthy", weight=2.0)]))
+    trainer = _trainer(cfg, design)
     values = next(m for m in trainer.train_update() if isinstance(m, Metrics)).values
-    env.close()
+    trainer.env.close()
     assert values["charts/episodic_return"] == 2 * values["charts/task_score"]
     assert values["Episode_Reward/alive2"] == values["charts/episodic_return"]
 
 
 def test_live_design_update_switches_at_next_update_with_marker() -> None:
     cfg = PPOConfig(total_timesteps=4096, num_envs=4, num_steps=256, num_minibatches=4, update_epochs=1)
-    env = GymVectorEnv("InvertedPendulum-v5", cfg.num_envs)
-    trainer = PPO(cfg, env, task_design("InvertedPendulum-v5"))
+    trainer = _trainer(cfg)
     first = trainer.train_update()
     assert not any(isinstance(m, Marker) for m in first)
-    new = Design("tilt", "InvertedPendulum-v5", Group("reward", [
-        Term("upright", "alive"), Term("angle_pen", "qpos_1 * qpos_1", weight=-1.0)]))
+    new = Design("tilt", ENV, Group("reward", [
+        Term("upright", "healthy"), Term("angle_pen", "pole_angle * pole_angle", weight=-1.0)]))
     trainer.update_design(new.to_json(), "v2")
     assert trainer.reward.version == "initial"  # nothing changes mid-update
     second = trainer.train_update()
-    env.close()
+    trainer.env.close()
     marker = second[0]
     assert isinstance(marker, Marker) and marker.kind == "design"
     assert marker.step == 1024 and marker.payload["version_id"] == "v2"
@@ -73,10 +78,9 @@ def test_live_design_update_switches_at_next_update_with_marker() -> None:
 
 def test_bad_live_design_is_rejected_and_training_continues() -> None:
     cfg = PPOConfig(total_timesteps=4096, num_envs=2, num_steps=128, num_minibatches=2, update_epochs=1)
-    env = GymVectorEnv("InvertedPendulum-v5", cfg.num_envs)
-    trainer = PPO(cfg, env, task_design("InvertedPendulum-v5"))
+    trainer = _trainer(cfg)
     trainer.update_design({"format": "nonsense"}, "broken")
     out = trainer.train_update()
-    env.close()
+    trainer.env.close()
     assert isinstance(out[0], Marker) and out[0].kind == "design_rejected"
     assert trainer.reward.version == "initial" and trainer.global_step == 256
