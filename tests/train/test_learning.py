@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from studio.core.design import Design, Group, Term
+from studio.train.envs import catalog_names, make_env, task_design_document
 from studio.train.messages import Marker, Metrics, Progress
 from studio.train.ppo import PPO, PPOConfig
-from studio.train.envs import catalog_names, make_env, task_design_document
 
 ENV = "InvertedPendulum-v5"
 

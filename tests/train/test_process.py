@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 from studio.core.design import Design, Group, Term
+from studio.train.envs import task_design_document
 from studio.train.loop import checkpoint_path, load_checkpoint
 from studio.train.messages import Checkpointed, Failed, Finished, Marker, Message, Metrics
 from studio.train.ppo import PPOConfig
 from studio.train.process import TrainingProcess
-from studio.train.envs import task_design_document
 
 ENV = "InvertedPendulum-v5"
 FACTORY = None  # the real studio.sim.vector.VectorEnv
