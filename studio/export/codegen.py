@@ -13,6 +13,7 @@ events pay once per episode, potential shaping zeroes Phi on termination.
 from __future__ import annotations
 
 import ast
+import builtins
 import hashlib
 import inspect
 import json
@@ -463,4 +464,30 @@ def _plain_source(fn: object, rename: str | None = None, what: str = "") -> str:
     for arg in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs:
         arg.annotation = None
     fdef.decorator_list = []
+    _check_free_names(fn, fdef, what)
     return ast.unparse(tree)
+
+
+# Globals a copied shape or combiner may use: the generated module defines these.
+_MODULE_GLOBALS = {"math", "np", "torch", "_tolerance_sigmoid", "_clip", "_pick"}
+
+
+def _check_free_names(fn: object, fdef: ast.FunctionDef, what: str) -> None:
+    """Refuse a function that reads a global the exported module will not have.
+
+    A plugin's shape that calls its own helper (or scipy) would otherwise export as code
+    that fails with a NameError in the user's project.
+    """
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return
+    bound = set(code.co_varnames) | set(code.co_cellvars)
+    loads = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    missing = sorted(
+        n for n in loads - bound - _MODULE_GLOBALS if not hasattr(builtins, n)
+    )
+    if missing:
+        raise ExportError(
+            f"the {what} uses {', '.join(missing)}, which an exported module does not define: "
+            "write it against xp only (see studio.core.shapes), or inline its helpers"
+        )

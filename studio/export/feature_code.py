@@ -108,6 +108,12 @@ def feature_code(task: Any, names: Iterable[str]) -> FeatureCode:
             entry = auto._entries[name]
             out[name] = _auto_source(col, name, entry, spec.description)
             needs_contact |= entry.kind == "contact_force"
+        elif name.startswith("code_"):
+            raise ExportError(
+                f"feature {name!r} is computed by a sandboxed code term (an imported function): "
+                "code terms run only inside the studio's sandbox and are not exported; rewrite "
+                "that term in the design language first"
+            )
         else:
             raise ExportError(
                 f"feature {name!r} is not a feature of {getattr(task, 'env_id', task)}: "

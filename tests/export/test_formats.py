@@ -174,3 +174,23 @@ def test_exported_code_is_lint_clean(tmp_path: Path, fmt: str) -> None:
     if "No module named ruff" in res.stderr:
         pytest.skip("ruff is not installed")
     assert res.returncode == 0, res.stdout[-3000:]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_torch_module_on_cuda_matches_cpu(tmp_path: Path) -> None:
+    import importlib.util
+
+    design = every_shape_design()
+    path = tmp_path / "reward_torch_cuda.py"
+    path.write_text(export_torch(design))
+    spec = importlib.util.spec_from_file_location("reward_torch_cuda", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # the studio's own generated code
+    feats = {k: torch.from_numpy(v[0]) for k, v in random_features(list(mod.FEATURES), 1, 4096).items()}
+    cpu_total, _ = mod.DesignReward(dtype=torch.float64)(feats, feats, step=100)
+    gpu_feats = {k: v.cuda() for k, v in feats.items()}
+    gpu_total, comps = mod.DesignReward(dtype=torch.float64)(gpu_feats, gpu_feats, step=100)
+    assert gpu_total.device.type == "cuda" and all(c.device.type == "cuda" for c in comps.values())
+    assert torch.allclose(gpu_total.cpu(), cpu_total, atol=1e-9, equal_nan=True)

@@ -164,3 +164,30 @@ def test_unexportable_feature_is_named() -> None:
         assert "healthy" in str(exc)
     else:  # the sim engineer may make it exportable: then it must be exact (other test)
         pass
+
+
+def test_plugin_shape_with_foreign_helper_is_refused(cheetah) -> None:
+    """A plugin shape that calls a helper the exported module lacks fails with its name."""
+    from studio.core.design import Group, Term
+    from studio.core.shapes import SHAPES, ShapeDef, register_shape
+    from studio.export.codegen import ExportError
+
+    def shape_softplus_test(xp, x, beta=1.0):
+        return _softplus_helper(xp, x * beta)  # noqa: F821 - deliberately undefined
+
+    register_shape(ShapeDef("softplus_test", shape_softplus_test, (), "test only"))
+    try:
+        d = Design("p", "HalfCheetah-v5", Group("reward", [Term("t", "x_velocity", "softplus_test")]))
+        with pytest.raises(ExportError, match="_softplus_helper"):
+            export_python(d, cheetah)
+    finally:
+        SHAPES.pop("softplus_test", None)
+
+
+def test_code_terms_are_not_exported(cheetah) -> None:
+    from studio.core.design import Group, Term
+    from studio.export.codegen import ExportError
+
+    d = Design("c", "HalfCheetah-v5", Group("reward", [Term("t", "code_thigh_energy")]))
+    with pytest.raises(ExportError, match="sandboxed code term"):
+        export_python(d, cheetah)
