@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 SETTLE_TIMEOUT_S = 30.0
 DEFAULT_SIZE = (1600, 1000)
 SCREENSHOT_SIZE = (1920, 1200)
+DEFAULT_WORKSPACE = Path("workspaces/default")
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -107,16 +108,22 @@ def settle(window: object, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
     wait_until(lambda: time.monotonic() > pause, 1.0)
 
 
-def run_app(workspace: Path, screenshot: str | None = None,
+def run_app(workspace: Path | None, screenshot: str | None = None,
             size: tuple[int, int] | None = None) -> int:
     """Open the studio on ``workspace``; with ``screenshot``, save a picture and exit.
+
+    ``workspace=None`` reopens the workspace used last (``workspaces/default`` the first
+    time), so that closing and starting the studio again returns to the same place.
 
     Returns the process exit status (0 on success; 2 when the screenshot could not be
     taken because the workspace could not be opened).
     """
     app = make_application()
-    from studio.ui.main_window import MainWindow
+    from studio.ui.main_window import MainWindow, recent_workspaces
 
+    if workspace is None:
+        recent = recent_workspaces()
+        workspace = Path(recent[0]) if recent else DEFAULT_WORKSPACE
     window = MainWindow()
     w, h = size or (SCREENSHOT_SIZE if screenshot else DEFAULT_SIZE)
     window.resize(w, h)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -43,6 +43,8 @@ log = logging.getLogger("studio.ui")
 
 DEFAULT_TASK = "HalfCheetah-v5"
 DRAFT_KEY = "ui.draft"
+RECENT_KEY = "recent_workspaces"
+MAX_RECENT = 8
 LAYOUT_VERSION = 1
 EXTERNAL_PANELS = (
     ("Viewer", "studio.ui.viewer", "ViewerPanel"),
@@ -193,10 +195,12 @@ class MainWindow(QMainWindow):
         for key, (label, _fn) in TEMPLATES.items():
             templates.addAction(label, lambda k=key: self.new_from_template(k))
         new.addAction("From the task's own &reward", self.new_from_task)
-        new.addAction("From the &selected version", self._new_from_current)
+        new.addAction("From the &current version", self._new_from_current)
         file.addSeparator()
         self.act_open = file.addAction("&Open workspace…", self._open_workspace_dialog)
         self.act_open.setShortcut(QKeySequence.StandardKey.Open)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.act_save = file.addAction("&Save version…", self.save_version_dialog)
         self.act_save.setShortcut(QKeySequence("Ctrl+S"))
         self.act_export = file.addAction("&Export…", self.export)
@@ -282,6 +286,8 @@ class MainWindow(QMainWindow):
         self.context.set_workspace(service.workspace)
         self.browser.set_service(service)
         self.context.log("info", f"opened workspace {service.root}")
+        if self.interactive:  # screenshots and scripts do not change the user's recent list
+            remember_workspace(service.root)
         layout = service.layout()
         if layout:
             self.restore_layout(layout)
@@ -321,6 +327,18 @@ class MainWindow(QMainWindow):
         if folder and self.confirm_discard():
             self.save_session()
             self.open_workspace(Path(folder))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_workspaces():
+            self.recent_menu.addAction(path, lambda p=path: self._open_recent(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _open_recent(self, path: str) -> None:
+        if self.confirm_discard():
+            self.save_session()
+            self.open_workspace(Path(path))
 
     def _close_service(self) -> None:
         if self.service is not None:
@@ -533,6 +551,19 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+def recent_workspaces() -> list[str]:
+    """Workspace folders opened before, most recent first (a per-user Qt setting)."""
+    value = QSettings().value(RECENT_KEY, [])
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [str(p) for p in items if Path(str(p)).is_dir()]
+
+
+def remember_workspace(path: Path) -> None:
+    """Put ``path`` first in the recent workspaces."""
+    items = [str(path)] + [p for p in recent_workspaces() if p != str(path)]
+    QSettings().setValue(RECENT_KEY, items[:MAX_RECENT])
+
+
 def _placeholder(title: str, why: str) -> QLabel:
     label = QLabel(f"{title}\n\n{why}")
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -541,6 +572,6 @@ def _placeholder(title: str, why: str) -> QLabel:
     return label
 
 
-__all__ = ["MainWindow", "load_task"]
+__all__ = ["MainWindow", "load_task", "recent_workspaces", "remember_workspace"]
 
 

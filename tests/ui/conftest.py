@@ -20,6 +20,16 @@ import pytest
 HALF_CHEETAH = "HalfCheetah-v5"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _user_settings_in_tmp(tmp_path_factory: Any) -> None:
+    """Per-user Qt settings (recent workspaces) go to a temporary folder, not the home."""
+    from PySide6.QtCore import QSettings
+
+    folder = str(tmp_path_factory.mktemp("qsettings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, folder)
+
+
 @pytest.fixture(scope="session")
 def cheetah_task() -> Any:
     """HalfCheetah-v5's task adapter (built once per session)."""

@@ -107,6 +107,25 @@ def test_event_condition_shows_only_for_condition_trigger(make_editor):
     assert ei.condition.error_label.text() == "Column 1: the expression is empty"
 
 
+def test_rename_and_describe(make_editor):
+    ed = make_editor(design_abc())
+    term = ed.model.design.find("a")
+    ed.select(term)
+    ti = ed.term_inspector
+    ti.name_edit.setText("forward_exp")
+    ti.name_edit.editingFinished.emit()
+    assert term.name == "forward_exp"
+    ti.name_edit.setText("b")  # taken: refused, the field shows the name again
+    ti.name_edit.editingFinished.emit()
+    assert term.name == "forward_exp" and ti.name_edit.text() == "forward_exp"
+    ti.description.setText("go fast")
+    ti.description.editingFinished.emit()
+    assert term.description == "go fast"
+    ed.model.undo_stack.undo()
+    ed.model.undo_stack.undo()
+    assert term.name == "a" and term.description == "" and ti.name_edit.text() == "a"
+
+
 def test_weight_spin_edit_is_undoable(make_editor):
     ed = make_editor(design_abc())
     term = ed.model.design.find("b")

@@ -57,6 +57,16 @@ def test_close_and_reopen_restores_workspace_design_and_layout(make_main_window,
     assert abs(again.docks["Workspace"].width() - width) <= 2
 
 
+def test_recent_workspaces_remember_the_last_one_first(make_main_window, tmp_path):
+    from studio.ui.main_window import recent_workspaces
+
+    win = make_main_window(tmp_path / "one")
+    assert win.open_workspace(tmp_path / "two")
+    assert recent_workspaces()[:2] == [str(tmp_path / "two"), str(tmp_path / "one")]
+    win._fill_recent()
+    assert [a.text() for a in win.recent_menu.actions()][:2] == recent_workspaces()[:2]
+
+
 def test_save_makes_a_new_version_and_the_diff_highlights_the_weight(make_main_window, tmp_path,
                                                                       qtbot):
     win = make_main_window(tmp_path / "ws")

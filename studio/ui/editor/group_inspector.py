@@ -140,6 +140,7 @@ class GroupInspector(NodeForm):
         self.form.addRow("Weight", self.weight)
         self.form.addRow("", self.weight_note)
         self.form.addRow("", self.enabled_box)
+        self.form.addRow("Description", self.description)
         self.form.addRow("Children", self.children_label)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)

@@ -57,6 +57,9 @@ class NodeForm(QWidget):
         self.weight.dragFinished.connect(model.end_merge)
         self.weight_note = QLabel()
         self.weight_note.hide()
+        self.description = QLineEdit()
+        self.description.setPlaceholderText("what this is for (free text)")
+        self.description.editingFinished.connect(self._describe)
         model.changed.connect(self._on_change)
 
     def _edit(self, values: dict[str, Any], text: str, merge: bool = False) -> None:
@@ -79,6 +82,7 @@ class NodeForm(QWidget):
         """Show the node's current values (subclasses add theirs)."""
         n = self.node
         self.name_edit.setText(n.name)
+        self.description.setText(n.description)
         self.enabled_box.blockSignals(True)
         self.enabled_box.setChecked(n.enabled)
         self.enabled_box.blockSignals(False)
@@ -90,6 +94,10 @@ class NodeForm(QWidget):
             return
         if change.kind == "edit" and change.node is self.node:
             self.refresh()
+
+    def _describe(self) -> None:
+        if self.node is not None and self.description.text() != self.node.description:
+            self._edit({"description": self.description.text()}, f"Describe {self.node.name}")
 
     def _rename(self) -> None:
         if self.node is None:
@@ -143,6 +151,7 @@ class TermInspector(NodeForm):
         self.form.addRow("Weight", self.weight)
         self.form.addRow("", self.weight_note)
         self.form.addRow("", self.enabled_box)
+        self.form.addRow("Description", self.description)
         self.form.addRow("Scale", self.scale_label)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -206,6 +215,7 @@ class EventInspector(NodeForm):
         self.form.addRow("Pays", self.weight)
         self.form.addRow("", self.weight_note)
         self.form.addRow("", self.enabled_box)
+        self.form.addRow("Description", self.description)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(self.form)
