@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from studio.train.ppo import VectorEnvLike
+from studio.train.runtime import VectorEnvLike
 
 DEFAULT_FACTORY = "studio.sim.vector:VectorEnv"
 

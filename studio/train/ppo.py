@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,6 +28,14 @@ from studio.core.design import Design
 from studio.train.messages import Marker, Message, Metrics, Progress, Snapshot
 from studio.train.normalize import RunningMeanStd
 from studio.train.rollout import DesignReward, EpisodeStats
+from studio.train.runtime import (
+    VectorEnvLike,
+    action_bounds,
+    resolve_device,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+)
 
 
 @dataclass
@@ -97,28 +104,6 @@ class PPOConfig:
     def minibatch_size(self) -> int:
         """Transitions per gradient step."""
         return self.batch_size // self.num_minibatches
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available else CPU; ``cuda`` without CUDA is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for but torch sees no CUDA device; use auto or cpu")
-    return torch.device(name)
-
-
-class VectorEnvLike(Protocol):
-    """What the trainer needs of ``studio.sim.vector.VectorEnv``."""
-
-    num_envs: int
-    obs_dim: int
-    act_dim: int
-
-    def reset(self, seed: int | None = None) -> np.ndarray: ...
-    def set_feature_names(self, names: Collection[str]) -> None: ...
-    def step(self, actions: np.ndarray) -> Any: ...
-    def close(self) -> None: ...
 
 
 # --- network -----------------------------------------------------------------------------------
@@ -229,30 +214,6 @@ def value_loss(
     v_clipped = old_value + torch.clamp(new_value - old_value, -clip_coef, clip_coef)
     v_loss_clipped = (v_clipped - returns).square()
     return 0.5 * torch.max(v_loss_unclipped, v_loss_clipped).mean()
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def rng_state() -> dict[str, Any]:
-    """Python, numpy and torch (CPU and CUDA) random states, for checkpoints."""
-    state: dict[str, Any] = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: Mapping[str, Any]) -> None:
-    """Restore what :func:`rng_state` gave."""
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 # --- the trainer -------------------------------------------------------------------------------
@@ -433,8 +394,8 @@ class PPO:
         n_mb = 0
         for _epoch in range(c.update_epochs):
             b_inds = torch.randperm(c.batch_size, device=self.device)
-            for mb in b_table[b_inds].split(c.minibatch_size):
-                mb_obs, mb_actions, *cols = mb.split(widths, dim=1)
+            for mb in torch.split(b_table[b_inds], c.minibatch_size):
+                mb_obs, mb_actions, *cols = torch.split(mb, widths, dim=1)
                 mb_logprobs, mb_advantages, mb_returns, mb_values = (x.squeeze(1) for x in cols)
                 _, newlogprob, entropy, newvalue = agent.get_action_and_value(mb_obs, mb_actions)
                 if c.norm_adv:
@@ -523,22 +484,6 @@ class PPO:
         # Fresh episodes with new seeds: the interrupted ones cannot be restored exactly.
         self._raw_obs = self.env.reset(seed=self.config.seed + self.update * 7919)
         self._start_time = time.perf_counter()
-
-
-def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Where actions are clipped (CleanRL's ``ClipAction``): the env's bounds, else the
-    model's actuator control ranges, else nowhere."""
-    low, high = getattr(env, "action_low", None), getattr(env, "action_high", None)
-    if low is None or high is None:
-        model = getattr(env, "model", None)
-        if model is not None and model.nu == env.act_dim:
-            limited = np.asarray(model.actuator_ctrllimited, dtype=bool)
-            rng = np.asarray(model.actuator_ctrlrange, dtype=np.float64)
-            low = np.where(limited, rng[:, 0], -np.inf)
-            high = np.where(limited, rng[:, 1], np.inf)
-        else:
-            low, high = np.full(env.act_dim, -np.inf), np.full(env.act_dim, np.inf)
-    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
 def _as_design(design: Design | Mapping[str, Any]) -> Design:

@@ -1,0 +1,75 @@
+"""What a training run needs from its surroundings: the device, random states, the env protocol.
+
+Kept apart from :mod:`studio.train.ppo` so that the algorithm reads without them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available else CPU; ``cuda`` without CUDA is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for but torch sees no CUDA device; use auto or cpu")
+    return torch.device(name)
+
+
+class VectorEnvLike(Protocol):
+    """What the trainer needs of ``studio.sim.vector.VectorEnv``."""
+
+    num_envs: int
+    obs_dim: int
+    act_dim: int
+
+    def reset(self, seed: int | None = None) -> np.ndarray: ...
+    def set_feature_names(self, names: Collection[str]) -> None: ...
+    def step(self, actions: np.ndarray) -> Any: ...
+    def close(self) -> None: ...
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, numpy and torch (CPU and CUDA) random states, for checkpoints."""
+    state: dict[str, Any] = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: Mapping[str, Any]) -> None:
+    """Restore what :func:`rng_state` gave."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Where actions are clipped (CleanRL's ``ClipAction``): the env's bounds, else the
+    model's actuator control ranges, else nowhere."""
+    low, high = getattr(env, "action_low", None), getattr(env, "action_high", None)
+    if low is None or high is None:
+        model = getattr(env, "model", None)
+        if model is not None and model.nu == env.act_dim:
+            limited = np.asarray(model.actuator_ctrllimited, dtype=bool)
+            rng = np.asarray(model.actuator_ctrlrange, dtype=np.float64)
+            low = np.where(limited, rng[:, 0], -np.inf)
+            high = np.where(limited, rng[:, 1], np.inf)
+        else:
+            low, high = np.full(env.act_dim, -np.inf), np.full(env.act_dim, np.inf)
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
