@@ -380,3 +380,40 @@ def evaluate_code_terms(
             raise ImportError_(f"the sandboxed code returned no component {c.name!r}")
         out[c.feature] = parts[c.name]
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m studio.export.importer FILE --task ID -o DESIGN.json [--allow-code]``."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(
+        prog="python -m studio.export.importer",
+        description="Import a Eureka-style compute_reward(...) -> (total, components) as a design. "
+        "The code is parsed, never run; the report lists every line that did not become a term.",
+    )
+    p.add_argument("file", help="Python file with the reward function")
+    p.add_argument("--task", required=True, help="task id, e.g. HalfCheetah-v5")
+    p.add_argument("--function", default="compute_reward")
+    p.add_argument("--allow-code", action="store_true",
+                   help="keep what cannot be expressed as sandboxed code terms")
+    p.add_argument("-o", "--output", required=True, help="design JSON file to write")
+    args = p.parse_args(argv)
+    from studio.sim.registry import get_task
+
+    try:
+        source = Path(args.file).read_text()
+        names = get_task(args.task).catalog.names()
+        result = import_reward(source, args.task, names, function=args.function,
+                               allow_code=args.allow_code, name=Path(args.file).stem)
+    except (OSError, ImportError_) as exc:
+        print(f"import: {exc}", file=sys.stderr)
+        return 2
+    Path(args.output).write_text(result.design.dumps() + "\n")
+    print(result.report())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -29,6 +29,9 @@ def test_expressible_components_become_editable_terms(names) -> None:
     assert terms["speed_reward"].weight == 2.0 and terms["level_reward"].weight == 0.5
     assert terms["ctrl_penalty"].weight == -0.1 and terms["ctrl_penalty"].source == "ctrl_sq"
     assert r.skipped == ["thigh_energy"] and not r.code_terms
+    from studio.core.design import validate
+
+    assert validate(r.design, names) == []  # the editor can open and train it as it is
     report = r.report()
     assert "line 31" in report and "For" in report  # the loop, with its line
     assert "line 30" in report and "pow(2).mean" in report  # why thigh_energy is not a term
@@ -74,3 +77,15 @@ def test_nothing_is_run_at_import(tmp_path: Path, names) -> None:
     src = f"open({str(marker)!r}, 'w')\ndef compute_reward(x_velocity):\n    return x_velocity, {{'v': x_velocity}}\n"
     r = import_reward(src, "HalfCheetah-v5", names)
     assert r.terms == ["v"] and not marker.exists()
+
+
+def test_import_command_writes_design_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.core.design import Design
+    from studio.export.importer import main
+
+    out = tmp_path / "d.json"
+    src = Path(__file__).parent / "data" / "eureka_halfcheetah.py"
+    assert main([str(src), "--task", "HalfCheetah-v5", "-o", str(out)]) == 0
+    d = Design.loads(out.read_text())
+    assert [t.name for t in d.terms()] == ["speed_reward", "level_reward", "ctrl_penalty", "height_bonus"]
+    assert "line 31" in capsys.readouterr().out
