@@ -108,6 +108,16 @@ def settle(window: object, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
     wait_until(lambda: time.monotonic() > pause, 1.0)
 
 
+def _first_size(app: QApplication) -> tuple[int, int]:
+    """Most of the screen, within reason (a saved layout replaces it once opened)."""
+    screen = app.primaryScreen()
+    if screen is None:
+        return DEFAULT_SIZE
+    avail = screen.availableGeometry()
+    return (max(1024, min(int(avail.width() * 0.94), 2400)),
+            max(700, min(int(avail.height() * 0.92), 1500)))
+
+
 def run_app(workspace: Path | None, screenshot: str | None = None,
             size: tuple[int, int] | None = None) -> int:
     """Open the studio on ``workspace``; with ``screenshot``, save a picture and exit.
@@ -125,7 +135,7 @@ def run_app(workspace: Path | None, screenshot: str | None = None,
         recent = recent_workspaces()
         workspace = Path(recent[0]) if recent else DEFAULT_WORKSPACE
     window = MainWindow()
-    w, h = size or (SCREENSHOT_SIZE if screenshot else DEFAULT_SIZE)
+    w, h = size or (SCREENSHOT_SIZE if screenshot else _first_size(app))
     window.resize(w, h)
     window.show()
     app.processEvents()

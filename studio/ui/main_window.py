@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         w, h = self.width(), self.height()
         d = self.docks
         viewer = max(d["Viewer"].minimumSizeHint().width(), int(w * 0.36))
-        browser = min(280, max(200, int(w * 0.13)))
+        browser = min(280, max(170, int(w * 0.12)))
         editor = max(300, w - viewer - browser)
         self.resizeDocks([d["Workspace"], d["Reward editor"], d["Viewer"]],
                          [browser, editor, viewer], Qt.Orientation.Horizontal)
@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([d["Reward editor"], d["Log"]], [h - log_h, log_h], Qt.Orientation.Vertical)
         self.resizeDocks([d["Viewer"], d["Plots"]], [int(h * 0.5), int(h * 0.5)],
                          Qt.Orientation.Vertical)
+        # inside the editor: the inspector (sliders, curve) gets a little more than the tree
+        self.editor.split.setSizes([int(editor * 0.44), int(editor * 0.56)])
 
     def layout_state(self) -> dict[str, Any]:
         """The window's geometry and dock layout as JSON-able text."""
