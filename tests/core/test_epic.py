@@ -51,3 +51,12 @@ def test_constants() -> None:
     samples = _samples(2)
     c = canonicalize(lambda s, a, s2, d: np.full(len(d), 4.0), samples)
     assert np.allclose(c, c[0])
+
+
+def test_docstring_example_runs() -> None:
+    import doctest
+
+    import studio.core.epic
+
+    result = doctest.testmod(studio.core.epic)
+    assert result.attempted > 0 and result.failed == 0
