@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context or AppContext(self)
         self.service: Any = None
+        self._label_key: tuple[Any, ...] | None = None
+        self._label = ""
         self.interactive = True
         """False in screenshot mode: errors go to the log and stderr, never to dialogs."""
         self._loading_task: str | None = None
@@ -262,16 +264,26 @@ class MainWindow(QMainWindow):
     def _on_design_change(self, _change: object) -> None:
         self._update_title()
 
-    def _update_title(self) -> None:
+    def _version_label(self) -> str:
+        """``name v3`` or ``name (unsaved)``; the store is asked only when the version changes."""
         m = self.context.design_model
-        version = self.service.version(m.version_id) if self.service and m.version_id else None
-        label = f"{m.design.name} v{version.number}" if version else f"{m.design.name} (unsaved)"
+        key = (id(self.service), m.version_id, m.design.name)
+        if key != self._label_key:
+            version = self.service.version(m.version_id) if self.service and m.version_id else None
+            self._label = f"{m.design.name} v{version.number}" if version else f"{m.design.name} (unsaved)"
+            self._label_key = key
+            self.browser.set_current(m.version_id)
+        return self._label
+
+    def _update_title(self) -> None:
+        """Window title and status bar: design, version, modified, workspace (cheap: runs per edit)."""
+        m = self.context.design_model
+        label = self._version_label()
         star = " •" if m.dirty else ""
         ws = f" — {self.service.root.name}" if self.service else ""
         self.setWindowTitle(f"{label}{star}{ws} — Reward Studio")
         self.status_design.setText(f"{label}{' (modified)' if m.dirty else ''}")
         self.act_save.setEnabled(self.service is not None and not self.service.workspace.read_only)
-        self.browser.set_current(m.version_id)
 
     # --- workspace ---------------------------------------------------------------------------
     def open_workspace(self, path: Path) -> bool:
