@@ -1,8 +1,8 @@
 """EPIC distances between designs over a task's states (``reward-studio distance``).
 
-The states come from random-policy rollouts of the task (:class:`studio.sim.vector.VectorEnv`):
-the workspace's recorded rollouts hold returns and videos but no simulator states, so
-they cannot be used for now. Every pooled state remembers the transition that reached it
+The states come from random-policy rollouts of the task (:func:`random_pool`): the
+workspace's recorded rollouts hold returns and videos but no simulator states, so they
+cannot be used for now. Every pooled state remembers the transition that reached it
 (``before``, ``action``, ``after``): a synthetic transition (s, a, s') reads its features
 with ``before = after[s]``, ``after = after[s']`` and the pooled action ``a``, and potential
 shaping reads Phi(s) from the features of the transition that reached s, exactly as the
@@ -45,6 +45,8 @@ class StatePool:
     """[P, act_dim]: the action of that transition (also the action pool)."""
     pred: np.ndarray
     """[P]: the pooled index of each state's predecessor in its episode, or -1."""
+    terminal: np.ndarray
+    """[P] bool: the state ends its episode (the task's termination rule)."""
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -68,66 +70,90 @@ class StatePool:
         nxt = np.flatnonzero(self.pred >= 0)
         return self.pred[nxt], nxt, nxt
 
+    def transition_done(self) -> np.ndarray:
+        """Whether each of :meth:`transitions` ends in a terminal state."""
+        return np.asarray(self.terminal[self.pred >= 0], dtype=bool)
+
 
 def random_pool(env_id: str, states: int = 1000, envs: int = 8, seed: int = 0) -> StatePool:
-    """``states`` states from uniformly random actions on ``env_id`` (episodes cut by resets)."""
+    """``states`` states of ``env_id`` under uniformly random actions.
+
+    The task is stepped here from its own reset distribution, frame skip, termination
+    rule and time limit, as :class:`studio.sim.vector.VectorEnv` steps it, but without its
+    same-step autoreset: the terminal states (a Hopper that fell) must be in the pool, or
+    a reward that pays for staying healthy would look constant.
+    """
     import mujoco
 
     from studio.sim.registry import get_task
     from studio.sim.state import StateBatch
-    from studio.sim.vector import VectorEnv
 
     task = get_task(env_id)
-    steps = max(2, -(-states // envs))
-    rng = np.random.default_rng(seed)
-    contact = bool(task.state_feature_fields(task.feature_names()))
-    befores, afters, actions, preds, resets = [], [], [], [], []
-    last = np.full(envs, -1)
+    m = task.model
+    contact = bool(task.state_feature_fields(task.feature_names())) or bool(task.obs_needs)
+    rngs = [np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed + i))) for i in range(envs)]
+    act_rng = np.random.default_rng(seed)
+    low = np.where(np.isfinite(task.action_low), task.action_low, -1.0)
+    high = np.where(np.isfinite(task.action_high), task.action_high, 1.0)
+    limit = task.max_episode_steps or 1000
+    datas = [mujoco.MjData(m) for _ in range(envs)]
+    elapsed = np.zeros(envs, dtype=np.int64)
 
-    def snapshot(venv: VectorEnv) -> Any:
-        datas = list(venv.datas)
+    def reset(i: int) -> None:
+        d = datas[i]
+        mujoco.mj_resetData(m, d)
+        d.qpos[:], d.qvel[:] = task.sample_reset(rngs[i])
+        mujoco.mj_forward(m, d)
         if contact:
-            for d in datas:
-                mujoco.mj_rnePostConstraint(task.model, d)
-        return StateBatch.from_datas(datas)
+            mujoco.mj_rnePostConstraint(m, d)
+        elapsed[i] = 0
 
-    with VectorEnv(task, envs, seed=seed) as venv:
-        venv.reset(seed=seed)
-        low = np.where(np.isfinite(venv.task.action_low), venv.task.action_low, -1.0)
-        high = np.where(np.isfinite(venv.task.action_high), venv.task.action_high, 1.0)
-        before = snapshot(venv)
-        for t in range(steps):
-            act = rng.uniform(low, high, size=(envs, task.act_dim))
-            res = venv.step(act)
-            after = snapshot(venv)
-            done = res.terminated | res.truncated
-            keep = ~done  # a finished row's data is already its next episode's reset state
-            base = t * envs
-            idx = base + np.arange(envs)
-            befores.append(before)
-            afters.append(after)
-            actions.append(act)
-            preds.append(np.where(keep, last, -1))
-            resets.append(done)
-            last = np.where(keep, idx, -1)
-            before = after
+    for i in range(envs):
+        reset(i)
+    befores, afters, actions, preds, terms = [], [], [], [], []
+    last = np.full(envs, -1)
+    for t in range(max(2, -(-states // envs))):
+        before = StateBatch.from_datas(datas)
+        act = act_rng.uniform(low, high, size=(envs, task.act_dim))
+        for i, d in enumerate(datas):
+            d.ctrl[:] = act[i]
+            mujoco.mj_step(m, d, nstep=task.frame_skip)
+            if contact:
+                mujoco.mj_rnePostConstraint(m, d)
+        after = StateBatch.from_datas(datas)
+        elapsed += 1
+        finite = np.isfinite(after.qpos).all(axis=1) & np.isfinite(after.qvel).all(axis=1)
+        terminated = task.terminated(after) | ~finite
+        idx = t * envs + np.arange(envs)
+        befores.append(before)
+        afters.append(after)
+        actions.append(act)
+        preds.append(last.copy())
+        terms.append(terminated)
+        done = terminated | (elapsed >= limit)
+        last = np.where(done, -1, idx)
+        for row in np.flatnonzero(done).tolist():
+            reset(row)
     cat = {k: np.concatenate([getattr(b, k) for b in afters]) for k in afters[0].__dict__}
     cat_b = {k: np.concatenate([getattr(b, k) for b in befores]) for k in befores[0].__dict__}
-    acts = np.concatenate(actions)
-    # A row that finished holds its next episode's reset state: it is reached by (s, 0, s),
-    # as the vector environment has it after a reset.
-    reset = np.concatenate(resets)
-    for k in cat_b:
-        cat_b[k][reset] = cat[k][reset]
-    acts[reset] = 0.0
-    return StatePool(task, StateBatch(**cat_b), StateBatch(**cat), acts, np.concatenate(preds))
+    keep = np.isfinite(cat["qpos"]).all(axis=1) & np.isfinite(cat["qvel"]).all(axis=1)
+    pred = np.concatenate(preds)
+    pool = StatePool(task, StateBatch(**cat_b), StateBatch(**cat), np.concatenate(actions), pred,
+                     np.concatenate(terms))
+    if not keep.all():  # a diverged simulation: drop its states and the links to them
+        ids = np.flatnonzero(keep)
+        remap = np.full(len(keep), -1)
+        remap[ids] = np.arange(len(ids))
+        pool = StatePool(task, pool.before.select(ids), pool.after.select(ids), pool.actions[ids],
+                         np.where(pred[ids] >= 0, remap[np.maximum(pred[ids], 0)], -1), pool.terminal[ids])
+    return pool
 
 
 def pool_samples(pool: StatePool, n: int, seed: int = 0) -> EpicSamples:
     """N coverage transitions (real ones) and N canonicalisation draws from ``pool``."""
     rng = np.random.default_rng(seed)
     ids = np.arange(len(pool))
-    return EpicSamples.draw(ids, ids, n, n, rng, transitions=pool.transitions())
+    return EpicSamples.draw(ids, ids, n, n, rng, transitions=pool.transitions(), done=pool.transition_done())
 
 
 def _gamma(designs: Sequence[Design], gamma: float | None) -> float:

@@ -51,3 +51,15 @@ def test_cli_prints_result_line(tmp_path: Path, capsys: pytest.CaptureFixture[st
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("RESULT epic=")
     assert 0.0 < float(last.split("=")[1]) <= 1.0
+
+
+def test_pool_keeps_terminal_states() -> None:
+    """A Hopper that fell is in the pool, so an alive bonus is not a constant to EPIC."""
+    from studio.sim.registry import get_task
+
+    hopper = random_pool("Hopper-v5", states=400, envs=8, seed=1)
+    assert hopper.terminal.any() and (hopper.pred >= 0).sum() > 300
+    base = get_task("Hopper-v5").task_design()
+    more_alive = base.copy()
+    more_alive.root.children[-1].weight = 5.0
+    assert epic_matrix([base, more_alive], samples=150, pool=hopper)[0, 1] > 0.01
