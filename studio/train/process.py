@@ -41,7 +41,11 @@ def _worker(spec: RunSpec, messages: Queue[bytes], commands: Queue[Command]) -> 
     def emit(msg: Message) -> None:
         messages.put(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
 
+    parent = mp.parent_process()
+
     def next_command(block: bool) -> Command | None:
+        if parent is not None and not parent.is_alive():
+            return Stop()  # the app is gone (crashed or killed): checkpoint and end, no orphan
         try:
             return commands.get(timeout=0.1) if block else commands.get_nowait()
         except queue.Empty:
