@@ -70,3 +70,18 @@ def test_heatmap_grid_matches_compiled_design_at_grid_points() -> None:
         assert abs(float(out.total[0]) - z[iy, ix]) < 1e-12
     _, _, ze = heatmap_grid(d, base, "v", "u", (-1, 1), (-2, 2), which="effort", resolution=9)
     assert abs(ze[8, 0] - (-0.5 * (4.0 + 2.0))) < 1e-12
+
+
+def test_policy_from_snapshot_matches_the_trainers_actor() -> None:
+    from studio.app.rollouts import policy_from_snapshot
+    from studio.train.ppo import Agent
+
+    torch.manual_seed(0)
+    agent = Agent(5, 2, (16, 8))
+    mean, var = np.arange(5.0), np.full(5, 4.0)
+    act = policy_from_snapshot(agent.state_dict(), {"mean": mean, "var": var, "clip": 10.0})
+    obs = np.random.default_rng(0).normal(size=(3, 5)) * 3
+    x = torch.as_tensor(np.clip((obs - mean) / np.sqrt(var + 1e-8), -10, 10), dtype=torch.float32)
+    with torch.no_grad():
+        expected = agent.actor_mean(x).numpy()
+    np.testing.assert_allclose(act(obs), expected, atol=1e-5)

@@ -64,6 +64,8 @@ class CurvesView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.glw)
         self.curves: dict[tuple[int, str], pg.PlotDataItem] = {}
+        self._drawn: dict[tuple[int, str], int] = {}
+        """Points already handed to each curve: unchanged curves are not touched."""
         self._markers: dict[tuple[int, int, str], list[pg.InfiniteLine]] = {}
 
     def set_series(self, run_id: int, series: Series, live: bool, label: str) -> None:
@@ -81,8 +83,13 @@ class CurvesView(QWidget):
                 pen = pg.mkPen(colour(index), width=2 if live else 1,
                                style=Qt.PenStyle.SolidLine if live else Qt.PenStyle.DashLine)
                 name = short if live and where in ("terms", "losses") else f"{label} {short}"
-                item = self.plots[where].plot([], [], pen=pen, name=name)
+                # Live curves redraw often: no antialiasing, and only what is in view.
+                item = self.plots[where].plot([], [], pen=pen, name=name, antialias=False,
+                                              clipToView=True, autoDownsample=True)
                 self.curves[(run_id, key)] = item
+            if self._drawn.get((run_id, key)) == len(steps):
+                continue
+            self._drawn[(run_id, key)] = len(steps)
             item.setData(np.asarray(steps, dtype=np.float64), np.asarray(values, dtype=np.float64))
 
     def remove_run(self, run_id: int) -> None:
@@ -94,6 +101,7 @@ class CurvesView(QWidget):
                 if legend is not None:
                     legend.removeItem(item)
                 del self.curves[(rid, key)]
+                self._drawn.pop((rid, key), None)
         for mk, lines in list(self._markers.items()):
             if mk[0] == run_id:
                 for where, line in zip(self.plots, lines, strict=False):

@@ -33,6 +33,7 @@ class EpisodeChart(QWidget):
         self.stack = self.layout_widget.addPlot(row=0, col=0, title="Term contributions per step")
         self.stack.addLegend(offset=(5, 5))
         self.stack.showGrid(x=True, y=True, alpha=0.2)
+        self.stack.setClipToView(True)
         self.score = self.layout_widget.addPlot(row=1, col=0, title="Reward and task score")
         self.score.addLegend(offset=(5, 5))
         self.score.setXLink(self.stack)
@@ -73,8 +74,8 @@ class EpisodeChart(QWidget):
                                pg.mkColor(col).blue(), 150)
             up_y = up_y + np.maximum(v, 0.0)
             down_y = down_y + np.minimum(v, 0.0)
-            top = pg.PlotDataItem(x, up_y, pen=pen, name=name)
-            bottom = pg.PlotDataItem(x, down_y, pen=pen)
+            top = pg.PlotDataItem(x, up_y, pen=pen, name=name, antialias=False)
+            bottom = pg.PlotDataItem(x, down_y, pen=pen, antialias=False)
             for lower, upper in ((up, top), (down, bottom)):
                 self.stack.addItem(pg.FillBetweenItem(lower, upper, brush=brush))
             self.stack.addItem(top)
