@@ -303,7 +303,10 @@ class PPO:
         document, version = self.pending_design
         self.pending_design = None
         try:
-            self.reward = DesignReward(_as_design(document), version, self.feature_names, self.device)
+            design = _as_design(document)
+            if design.task != self.reward.design.task:
+                raise ValueError(f"the design is for {design.task}, this run trains {self.reward.design.task}")
+            self.reward = DesignReward(design, version, self.feature_names, self.device)
         except Exception as exc:  # a bad edit must not end a good run
             return [Marker(self.global_step, "design_rejected", {"version_id": version, "error": str(exc)})]
         self.env.set_feature_names(self.reward.feature_names)

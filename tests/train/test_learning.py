@@ -81,6 +81,10 @@ def test_bad_live_design_is_rejected_and_training_continues() -> None:
     trainer = _trainer(cfg)
     trainer.update_design({"format": "nonsense"}, "broken")
     out = trainer.train_update()
-    trainer.env.close()
     assert isinstance(out[0], Marker) and out[0].kind == "design_rejected"
     assert trainer.reward.version == "initial" and trainer.global_step == 256
+    other = Design("run", "HalfCheetah-v5", Group("reward", [Term("fwd", "x_velocity")]))
+    trainer.update_design(other.to_json(), "wrong-task")
+    out = trainer.train_update()
+    trainer.env.close()
+    assert out[0].kind == "design_rejected" and "HalfCheetah-v5" in out[0].payload["error"]
