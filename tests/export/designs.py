@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from studio.core.design import Design, EventTerm, Group, Shaping, Term
-from studio.core.expr import FUNCTIONS
 from studio.core.schedule import Schedule
 from studio.core.shapes import SIGMOID_KINDS
 
@@ -88,8 +87,3 @@ def root_product_design() -> Design:
             Term("b", "torso_height", "tolerance", {"lower": 0.4, "upper": 0.8, "margin": 0.5, "sigmoid": "long_tail"}),
         ], combiner="krc", weight=2.0),
     )
-
-
-assert set(FUNCTIONS) <= set("".join(EXPRESSIONS).replace("(", " ").split()) | {
-    f for f in FUNCTIONS if any(f + "(" in t for t in EXPRESSIONS)
-}

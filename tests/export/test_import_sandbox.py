@@ -89,3 +89,22 @@ def test_import_command_writes_design_and_report(tmp_path: Path, capsys: pytest.
     d = Design.loads(out.read_text())
     assert [t.name for t in d.terms()] == ["speed_reward", "level_reward", "ctrl_penalty", "height_bonus"]
     assert "line 31" in capsys.readouterr().out
+
+
+def test_exp_of_x_over_temperature_is_an_exp_kernel(names) -> None:
+    src = (
+        "import torch\n"
+        "def compute_reward(x_velocity, torso_angle):\n"
+        "    temperature = 2.0\n"
+        "    r_speed = torch.exp(x_velocity / temperature)\n"
+        "    r_level = torch.exp(-torch.abs(torso_angle) / 0.5)\n"
+        "    return 0.3 * r_speed - r_level, {'r_speed': r_speed, 'r_level': r_level}\n"
+    )
+    r = import_reward(src, "HalfCheetah-v5", names)
+    terms = {t.name: t for t in r.design.terms()}
+    assert terms["r_speed"].shape == "exp_kernel" and terms["r_speed"].params == {"temperature": 2.0}
+    assert terms["r_speed"].weight == 0.3 and terms["r_level"].weight == -1.0
+    x, a = torch.linspace(-2, 2, 9, dtype=torch.float64), torch.linspace(-1, 1, 9, dtype=torch.float64)
+    out = compile_design(r.design, dtype=torch.float64)({"x_velocity": x, "torso_angle": a})
+    expected = 0.3 * torch.exp(x / 2.0) - torch.exp(-torch.abs(a) / 0.5)
+    assert torch.allclose(out.total, expected, atol=1e-12)
