@@ -93,3 +93,22 @@ def test_records_a_rollout_in_a_worker(qtbot) -> None:
         p.record(steps=40)
     assert p.trace is not None and p.trace.length == 40
     assert len(p.series("alive")) == 40
+
+
+def test_live_episode_from_the_viewer(qtbot) -> None:
+    from studio.ui.dashboard import hub_for
+
+    ctx = AppContext()
+    ctx.set_design(_design())
+    p = PlotsPanel(ctx)
+    qtbot.addWidget(p)
+    p.live_box.setChecked(True)
+    hub = hub_for(ctx)
+    steps = [(i, {"alive": 1.0, "angle": -0.1 * i, "cart": 0.2}, 1.0, False) for i in range(1, 6)]
+    with qtbot.waitSignal(p.updated, timeout=5_000):
+        hub.live_steps.emit(steps)
+    np.testing.assert_allclose(p.series("angle"), [-0.1 * i for i in range(1, 6)])
+    ctx.design_model.edit(ctx.design.find("cart"), {"weight": 0.0})
+    with qtbot.waitSignal(p.updated, timeout=5_000):
+        hub.live_steps.emit([(6, {"alive": 1.0, "angle": -0.6, "cart": 0.0}, 1.0, True)])
+    assert p.series("cart") is None and len(p.series("alive")) == 6

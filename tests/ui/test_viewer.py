@@ -117,3 +117,17 @@ def test_plays_a_checkpoint_and_a_video(panel, qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: panel.view.overlay.source == "video clip.mp4", timeout=10_000)
     img = panel.view.current_array()
     assert img[:, :40, 0].mean() > 150  # the red band of the clip
+
+
+def test_viewer_streams_every_step_to_the_hub(panel, qtbot) -> None:
+    from studio.ui.dashboard import hub_for
+
+    got: list = []
+    hub_for(panel._ctx).live_steps.connect(got.extend)
+    panel.set_speed(4.0)
+    qtbot.waitUntil(lambda: len(got) >= 20, timeout=20_000)
+    steps = [s for s, *_ in got]
+    # consecutive within an episode: nothing lost between frames
+    for (a, _, _, ended), b in zip(got, steps[1:], strict=False):
+        assert b == a + 1 or ended or b == 1
+    assert set(got[-1][1]) == {"alive", "angle"}

@@ -15,10 +15,12 @@ __all__ = ["RunHub", "hub_for"]
 class RunHub(QObject):
     """Signals: ``snapshot(Snapshot)``, ``metrics(list[Metrics])``, ``run_started(int)``,
     ``run_ended(int, str)`` (run id, final status), ``play_checkpoint(str)`` (an absolute
-    checkpoint path the viewer should play)."""
+    checkpoint path the viewer should play), ``live_steps(list)`` (the steps the viewer
+    just played: ``(step, components, task reward, episode ended)``)."""
 
     snapshot = Signal(object)
     play_checkpoint = Signal(str)
+    live_steps = Signal(object)
     metrics = Signal(object)
     run_started = Signal(int)
     run_ended = Signal(int, str)

@@ -17,12 +17,14 @@ The panel redraws at most ten times a second.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -47,6 +49,8 @@ from studio.ui.plots.stats import StatsTable
 from studio.ui.workers import TaskRunner, TaskState
 
 REDRAW_MS = 100
+LIVE_STEPS = 1000
+"""Steps of the live episode kept for the plots."""
 
 
 @dataclass
@@ -159,10 +163,14 @@ class PlotsPanel(QWidget):
         self._eval_timer.timeout.connect(self.reevaluate)
         self._heat_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
         self._heat_timer.timeout.connect(self.refresh_heatmap)
+        self._live: deque[tuple[int, dict[str, float], float | None, bool]] = deque(maxlen=LIVE_STEPS)
+        self._live_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._live_timer.timeout.connect(self._draw_live)
         self._build()
         context.designChanged.connect(lambda _d: self._eval_timer.start())
         context.taskChanged.connect(lambda _t: self._on_task())
         self._hub = hub_for(context)
+        self._hub.live_steps.connect(self._on_live_steps)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -179,9 +187,12 @@ class PlotsPanel(QWidget):
         self.progress = QProgressBar(maximum=100, textVisible=False)
         self.progress.setMaximumWidth(120)
         self.status = QLabel("")
+        self.live_box = QCheckBox("Live from viewer")
+        self.live_box.setToolTip("Plot the episode the viewer is playing, as it plays")
+        self.live_box.toggled.connect(self._on_live_toggled)
         bar = QHBoxLayout()
         for w in (self.policy_combo, QLabel("steps"), self.steps_spin, self.record_button,
-                  self.cancel_button, self.progress, self.status):
+                  self.cancel_button, self.progress, self.live_box, self.status):
             bar.addWidget(w)
         bar.addStretch(1)
 
@@ -332,9 +343,12 @@ class PlotsPanel(QWidget):
             self.heatmap.clear()
             self.which_combo.clear()
             return
-        self.episode.show_episode(ev.components, ev.total, ev.task_reward)
+        if self.live_box.isChecked():
+            self._live_timer.start()  # the live episode owns the series and the table
+        else:
+            self.episode.show_episode(ev.components, ev.total, ev.task_reward)
+            self.stats.show_stats(ev.components, ev.task_reward)
         self.histograms.show_values(ev.components)
-        self.stats.show_stats(ev.components, ev.task_reward)
         for f in ev.findings:
             item = QListWidgetItem(f"[{f.severity}] {f.evidence}\n→ {f.suggestion}")
             item.setToolTip(f.kind)
@@ -394,6 +408,36 @@ class PlotsPanel(QWidget):
         self.heatmap.show_grid(xs, ys, values, x, y, f"{which} over {x} × {y}",
                                None if marker[0] is None else marker)
         self.heatmap_updated.emit()
+
+    # -- live episode -------------------------------------------------------------------------
+
+    def _on_live_toggled(self, on: bool) -> None:
+        self._live.clear()
+        if not on:
+            self._show(self.evaluated)
+
+    @Slot(object)
+    def _on_live_steps(self, steps: list[tuple[int, dict[str, float], float | None, bool]]) -> None:
+        if not self.live_box.isChecked():
+            return
+        for entry in steps:
+            if self._live and self._live[-1][3]:
+                self._live.clear()  # a new episode starts
+            self._live.append(entry)
+        if not self._live_timer.isActive():
+            self._live_timer.start()
+
+    def _draw_live(self) -> None:
+        if not self._live:
+            return
+        keep = live_terms(self._ctx.design)
+        names = [k for k in self._live[-1][1] if k in keep]
+        comps = {k: np.array([e[1].get(k, 0.0) for e in self._live]) for k in names}
+        total = np.array([sum(e[1].values()) for e in self._live])
+        task = np.array([np.nan if e[2] is None else e[2] for e in self._live])
+        self.episode.show_episode(comps, total, task)
+        self.stats.show_stats(comps, task)
+        self.updated.emit()
 
     # -- for tests and other panels -------------------------------------------------------------
 

@@ -331,6 +331,8 @@ class ViewerPanel(QWidget):
         if got is None:
             return
         self.view.show_frame(*got)
+        if got[1].history:
+            self._hub.live_steps.emit(got[1].history)
         self.frame_shown.emit(self.view.frames_shown)
         if not self._first:
             self._first = True

@@ -50,6 +50,9 @@ class Overlay:
     fps: float = 0.0
     message: str = ""
     """A problem to show (a design that does not compile for this task, say)."""
+    history: list[tuple[int, dict[str, float], float | None, bool]] = field(default_factory=list)
+    """Every step since the previous frame: (step, components, task reward, episode ended),
+    so a live plot misses none even when frames are dropped."""
 
 
 class FrameSlot:
@@ -77,6 +80,8 @@ class FrameSlot:
             was_empty = self._pending is None
             if not was_empty:
                 self.dropped += 1
+                if self._pending_overlay is not None:  # keep the dropped frame's steps
+                    overlay.history[:0] = self._pending_overlay.history
             self._pending, self._pending_overlay = index, overlay
         return was_empty
 
@@ -192,6 +197,7 @@ class _Loop:
         self.running = True
         self.fps = 0.0
         self.rng = np.random.default_rng(owner.seed)
+        self.history: list[tuple[int, dict[str, float], float | None, bool]] = []
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -395,9 +401,16 @@ class _Loop:
                 self.compiled = None
                 ov.message = f"design not shown: {exc}"
         ov.episode_return = self.ep_return
-        if bool(res.terminated[0]) or bool(res.truncated[0]):
+        ended = bool(res.terminated[0]) or bool(res.truncated[0])
+        self._record(ov, ended)
+        if ended:
             ov.step = 0
             self.ep_return = 0.0
+
+    def _record(self, ov: Overlay, ended: bool) -> None:
+        if ov.total is not None:
+            self.history.append((ov.step, dict(ov.components), ov.task_reward, ended))
+            del self.history[:-2000]
 
     def _show_trace_state(self, t: int) -> None:
         import mujoco
@@ -422,6 +435,7 @@ class _Loop:
             ov.components = {k: float(v[i]) for k, v in tr.components.items()}
             ov.task_reward = float(tr.task_reward[i])
             self.ep_return += ov.total or 0.0
+            self._record(ov, t == tr.length)
         else:
             ov.total, ov.components, ov.task_reward = None, {}, None
         ov.episode_return = self.ep_return
@@ -441,7 +455,8 @@ class _Loop:
         ov = self.overlay
         ov.fps, ov.source = self.fps, self.source.label or self.source.kind
         snapshot = Overlay(ov.step, ov.total, dict(ov.components), ov.episode_return,
-                           ov.task_reward, ov.source, ov.fps, ov.message)
+                           ov.task_reward, ov.source, ov.fps, ov.message, self.history)
+        self.history = []
         self.dirty = False
         self.o.frames_rendered += 1
         if slot.publish(idx, snapshot):
