@@ -66,7 +66,6 @@ def fold_constants(text: str) -> str:
 
     ``exp(2) * x`` becomes ``7.38905609893065 * x``: exported torch code then never calls a
     tensor function on a Python float, and numpy code never divides two Python floats.
-    Non-finite results are left as they are.
     """
     tree = ast.parse(text.strip(), mode="eval")
 
@@ -80,8 +79,8 @@ def fold_constants(text: str) -> str:
                 value = float(parse(ast.unparse(node)).evaluate(None, {}))
             except Exception:  # leave it for the runtime to report
                 return node
-            if not math.isfinite(value):
-                return node
+            # inf prints as 1e309 and nan as (1e309-1e309): the exported code then gives the
+            # studio's inf/nan instead of raising ZeroDivisionError on Python floats.
             const: ast.expr = ast.Constant(abs(value))
             if math.copysign(1.0, value) < 0:
                 const = ast.UnaryOp(ast.USub(), const)
