@@ -194,3 +194,33 @@ def test_torch_module_on_cuda_matches_cpu(tmp_path: Path) -> None:
     gpu_total, comps = mod.DesignReward(dtype=torch.float64)(gpu_feats, gpu_feats, step=100)
     assert gpu_total.device.type == "cuda" and all(c.device.type == "cuda" for c in comps.values())
     assert torch.allclose(gpu_total.cpu(), cpu_total, atol=1e-9, equal_nan=True)
+
+
+def test_every_task_reward_exports_to_gymnasiums_own_reward(tmp_path: Path) -> None:
+    """The task's own design, exported as a wrapper, pays what Gymnasium pays (every built-in task)."""
+    from studio.export.cli import export_design
+    from studio.sim.tasks import BUILTIN_TASKS
+
+    ids = [cls.ENV_ID for cls in BUILTIN_TASKS]
+    for env_id in ids:
+        module = "m_" + env_id.split("-")[0].lower()
+        (tmp_path / f"{module}.py").write_text(export_design(get_task(env_id).task_design(), "gymnasium"))
+    out = run_isolated(tmp_path, f"""
+        import importlib, os, warnings
+        os.environ.setdefault("MUJOCO_GL", "egl")
+        warnings.simplefilter("ignore")
+        for env_id in {ids!r}:
+            mod = importlib.import_module("m_" + env_id.split("-")[0].lower())
+            env = mod.make()
+            env.reset(seed=0)
+            worst = 0.0
+            for _ in range(30):
+                obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+                worst = max(worst, abs(reward - info["task_reward"]))
+                if terminated or truncated:
+                    env.reset()
+            print(env_id, worst)
+    """, timeout=240)
+    worst = {line.split()[0]: float(line.split()[1]) for line in out.strip().splitlines()}
+    assert set(worst) == set(ids)
+    assert max(worst.values()) < 1e-5, worst  # float32 actions in Gymnasium's control cost
