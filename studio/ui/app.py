@@ -93,8 +93,8 @@ def settle(window: object, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
 
     assert isinstance(window, MainWindow)
     end = time.monotonic() + timeout_s
-    pending = {"task"} if window.context.task is None or window._loading_task else set()
-    window.taskReady.connect(lambda _t: pending.discard("task"))
+    pending = {"task"} if window.context.task is None or window.session.loading_task else set()
+    window.session.taskReady.connect(lambda _t: pending.discard("task"))
     for dock, signal_name, ready_name in SETTLE_SIGNALS:
         panel = window.panels.get(dock)
         signal = getattr(panel, signal_name, None)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -30,19 +30,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.design import Design, DesignError
+from studio.core.design import Design
 from studio.errors import user_message
 from studio.ui.context import AppContext
 from studio.ui.editor.panel import RewardEditor
+from studio.ui.editor.session import DesignSession
 from studio.ui.editor.templates import TEMPLATES
 from studio.ui.log_panel import LogPanel
-from studio.ui.workers import TaskRunner, TaskState
 from studio.ui.workspace_browser import WorkspaceBrowser
 
 log = logging.getLogger("studio.ui")
 
-DEFAULT_TASK = "HalfCheetah-v5"
-DRAFT_KEY = "ui.draft"
 RECENT_KEY = "recent_workspaces"
 MAX_RECENT = 8
 LAYOUT_VERSION = 1
@@ -53,37 +51,23 @@ EXTERNAL_PANELS = (
 )
 
 
-def load_task(env_id: str, state: TaskState) -> Any:
-    """Build the task and its catalogue, and import torch-backed analysis (worker thread)."""
-    state.set_status(f"loading {env_id}…")
-    import studio.core.analysis  # noqa: F401 - warm the import (torch) off the GUI thread
-    from studio.sim.registry import get_task
-
-    task = get_task(env_id)
-    _ = task.catalog  # measure/load typical ranges here, not on the GUI thread
-    return task
-
-
 class MainWindow(QMainWindow):
     """The studio's window. Build it, ``show()`` it, then :meth:`open_workspace`.
 
-    Signals:
-        taskReady(object): the task finished loading (or None when it failed).
+    The workspace, the task and the design's life cycle live in ``self.session`` (a
+    :class:`~studio.ui.editor.session.DesignSession`); the window adds the docks, the
+    menus, the questions and the error dialogs.
     """
-
-    taskReady = Signal(object)  # noqa: N815
 
     def __init__(self, context: AppContext | None = None, external_panels: bool = True) -> None:
         """``external_panels=False`` shows placeholders for the viewer, plots and training."""
         super().__init__()
         self.context = context or AppContext(self)
-        self.service: Any = None
+        self.session = DesignSession(self.context, self)
         self._label_key: tuple[Any, ...] | None = None
         self._label = ""
         self.interactive = True
         """False in screenshot mode: errors go to the log and stderr, never to dialogs."""
-        self._loading_task: str | None = None
-        self._pending_design_from_task = False
         self.setWindowTitle("Reward Studio")
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
@@ -107,16 +91,14 @@ class MainWindow(QMainWindow):
             self.docks[title] = dock
         self._default_layout()
 
-        self.task_runner = TaskRunner(self)
-        self.task_runner.finished.connect(self._task_loaded)
-        self.task_runner.failed.connect(self._task_failed)
-        self.task_runner.status.connect(lambda s: self.statusBar().showMessage(s, 5000))
-
         self._build_menus()
         self.status_design = QLabel()
         self.status_task = QLabel()
         self.statusBar().addPermanentWidget(self.status_task)
         self.statusBar().addPermanentWidget(self.status_design)
+        self.session.status.connect(self.status_task.setText)
+        self.session.failed.connect(self.show_error)
+        self.session.taskReady.connect(lambda _t: self.statusBar().clearMessage())
 
         # Not cleanChanged: QUndoStack emits it while being destroyed with the window.
         self.context.design_model.changed.connect(self._on_design_change)
@@ -125,7 +107,16 @@ class MainWindow(QMainWindow):
         self.browser.versionSelected.connect(self.load_version)
         self.browser.compareRequested.connect(self.compare_versions)
         self.browser.newFromVersion.connect(self.new_from_version)
-        self.context.versionSaved.connect(lambda _v: self.browser.refresh())
+        self.context.versionSaved.connect(self._on_saved)
+        self._update_title()
+
+    @property
+    def service(self) -> Any:
+        """The open workspace service (see :class:`DesignSession`), or None."""
+        return self.session.service
+
+    def _on_saved(self, _version_id: int) -> None:
+        self.browser.refresh()
         self._update_title()
 
     # --- panels and layout -------------------------------------------------------------------
@@ -283,129 +274,45 @@ class MainWindow(QMainWindow):
         ws = f" — {self.service.root.name}" if self.service else ""
         self.setWindowTitle(f"{label}{star}{ws} — Reward Studio")
         self.status_design.setText(f"{label}{' (modified)' if m.dirty else ''}")
-        self.act_save.setEnabled(self.service is not None and not self.service.workspace.read_only)
+        self.act_save.setEnabled(self.session.writable)
 
     # --- workspace ---------------------------------------------------------------------------
     def open_workspace(self, path: Path) -> bool:
-        """Open the workspace at ``path`` and return to its last design; False on error."""
-        from studio.app.workspace_service import WorkspaceService
-
-        try:
-            service = WorkspaceService.open(path)
-        except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.show_error("Cannot open the workspace", exc)
+        """Open the workspace at ``path``, its layout and its last design; False on error."""
+        if not self.session.open(path):
             return False
-        self._close_service()
-        self.service = service
-        self.context.set_workspace(service.workspace)
-        self.browser.set_service(service)
-        self.context.log("info", f"opened workspace {service.root}")
+        self.browser.set_service(self.session.service)
         if self.interactive:  # screenshots and scripts do not change the user's recent list
-            remember_workspace(service.root)
-        layout = service.layout()
+            remember_workspace(self.session.service.root)
+        layout = self.session.service.layout()
         if layout:
             self.restore_layout(layout)
-        self._restore_design()
         self._update_title()
         return True
 
-    def _restore_design(self) -> None:
-        assert self.service is not None
-        draft = self.service.get(DRAFT_KEY)
-        if isinstance(draft, dict) and "design" in draft:
-            try:
-                design = Design.from_json(draft["design"])
-            except DesignError as exc:
-                self.context.log("warning", f"the unsaved draft could not be read: {exc}")
-            else:
-                base = draft.get("version_id")
-                self.context.set_design(design, base if isinstance(base, int) else None)
-                self._mark_draft_dirty()
-                self.ensure_task(design.task)
-                self.context.log("info", "restored unsaved changes from the last session")
-                return
-        vid = self.service.last_version_id()
-        if vid is not None and self.load_version(vid, confirm=False):
-            return
-        # An empty workspace: start from the default task's own reward, once it is loaded.
-        self._pending_design_from_task = True
-        self.ensure_task(DEFAULT_TASK)
-
-    def _mark_draft_dirty(self) -> None:
-        # A restored draft differs from its saved version: make the clean state unreachable.
-        stack = self.context.design_model.undo_stack
-        stack.resetClean()
-
     def _open_workspace_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open workspace", str(Path.cwd()))
-        if folder and self.confirm_discard():
-            self.save_session()
-            self.open_workspace(Path(folder))
+        if folder:
+            self._switch_workspace(folder)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in recent_workspaces():
-            self.recent_menu.addAction(path, lambda p=path: self._open_recent(p))
+            self.recent_menu.addAction(path, lambda p=path: self._switch_workspace(p))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
-    def _open_recent(self, path: str) -> None:
-        if self.confirm_discard():
-            self.save_session()
-            self.open_workspace(Path(path))
-
-    def _close_service(self) -> None:
-        if self.service is not None:
-            self.service.close()
-            self.service = None
+    def _switch_workspace(self, path: str) -> None:
+        # Unsaved edits are kept as the old workspace's draft, so nothing needs confirming.
+        self.save_session()
+        self.open_workspace(Path(path))
 
     def save_session(self) -> None:
         """Store the layout, the open version and any unsaved edits in the workspace."""
-        if self.service is None or self.service.workspace.read_only:
-            return
-        m = self.context.design_model
         try:
-            self.service.set_layout(self.layout_state())
-            if m.dirty:
-                self.service.set(DRAFT_KEY, {"design": m.design.to_json(), "version_id": m.version_id})
-            else:
-                self.service.set(DRAFT_KEY, None)
-            if m.version_id is not None:
-                self.service.remember_version(m.version_id)
+            self.session.save_state(self.layout_state())
         except Exception as exc:  # noqa: BLE001 - closing must not fail
             log.warning("could not save the session: %s", exc)
-
-    # --- task ---------------------------------------------------------------------------------
-    def ensure_task(self, env_id: str) -> None:
-        """Load task ``env_id`` in the background unless it is the current one."""
-        current = getattr(self.context.task, "env_id", None)
-        if not env_id or env_id == current or env_id == self._loading_task:
-            return
-        self._loading_task = env_id
-        self.status_task.setText(f"loading {env_id}…")
-        self.task_runner.start(load_task, env_id)
-
-    def _task_loaded(self, task: Any) -> None:
-        self._loading_task = None
-        self.statusBar().clearMessage()
-        self.context.set_task(task)
-        self.status_task.setText(f"{task.env_id}: {len(task.catalog)} features")
-        self.context.log("info", f"task {task.env_id} ready ({len(task.catalog)} features)")
-        if self._pending_design_from_task:
-            self._pending_design_from_task = False
-            design = task.task_design()
-            design.name = "task_reward"
-            self.context.set_design(design)
-            if self.service is not None and not self.service.workspace.read_only:
-                self._save(design, f"{task.env_id}'s own reward")
-        self.taskReady.emit(task)
-
-    def _task_failed(self, message: str, _traceback: str) -> None:
-        env_id = self._loading_task
-        self._loading_task = None
-        self.status_task.setText(f"{env_id}: not available")
-        self.context.log("error", f"could not load the task {env_id}: {message}")
-        self.taskReady.emit(None)
 
     # --- designs and versions ----------------------------------------------------------------
     def confirm_discard(self) -> bool:
@@ -419,72 +326,49 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def load_version(self, version_id: int, confirm: bool = True) -> bool:
-        """Load a saved version into the editor."""
-        if self.service is None or (confirm and not self.confirm_discard()):
+        """Load a saved version into the editor (asking first if there are unsaved edits)."""
+        if confirm and not self.confirm_discard():
             return False
-        try:
-            design, info = self.service.load(version_id)
-        except Exception as exc:  # noqa: BLE001 - a bad stored design is reported, not raised
-            self.show_error(f"Cannot open version {version_id}", exc)
-            return False
-        self.context.set_design(design, version_id)
-        self.service.remember_version(version_id)
-        self.ensure_task(design.task)
-        self.context.log("info", f"opened {info.label}")
+        ok = self.session.load_version(version_id)
         self._update_title()
-        return True
-
-    def _task_id(self) -> str:
-        return getattr(self.context.task, "env_id", None) or self.context.design.task or DEFAULT_TASK
-
-    def _feature_names(self) -> list[str]:
-        cat = self.context.catalog
-        return cat.names() if cat is not None else []
+        return ok
 
     def new_from_template(self, key: str, name: str | None = None) -> None:
         """Start a new design from built-in template ``key``."""
-        if not self.confirm_discard():
-            return
-        design = TEMPLATES[key][1](self._task_id(), self._feature_names())
-        self._start_new(design, name)
+        if self.confirm_discard():
+            self._start_new(self.session.from_template(key), name)
 
     def new_from_task(self, name: str | None = None) -> None:
         """Start a new design from the current task's own reward."""
-        if self.context.task is None:
-            self.context.log("warning", "the task is still loading: try again in a moment")
-            return
         if self.confirm_discard():
-            self._start_new(self.context.task.task_design(), name or "task_reward")
+            self._start_new(self.session.from_task(), name)
 
     def new_from_version(self, version_id: int, name: str | None = None) -> None:
         """Start a new design as a copy of a saved version."""
-        if self.service is None or not self.confirm_discard():
-            return
-        design, info = self.service.load(version_id)
-        design.meta = {**design.meta, "origin": f"version {version_id} ({info.label})"}
-        self._start_new(design, name or f"{info.design_name}_copy")
+        if self.confirm_discard():
+            self._start_new(self.session.from_version(version_id), name)
 
     def _new_from_current(self) -> None:
         vid = self.context.current_version_id
         if vid is not None:
             self.new_from_version(vid)
 
-    def _start_new(self, design: Design, name: str | None) -> None:
+    def _start_new(self, design: Design | None, name: str | None) -> None:
+        if design is None:
+            return
         if name is None:
             name, ok = QInputDialog.getText(self, "New design", "Name of the new design:",
                                             text=design.name)
-            if not ok or not name.strip():
+            if not ok:
                 return
-        design.name = name.strip()
-        self.context.set_design(design)
-        self.context.design_model.undo_stack.resetClean()
-        self.ensure_task(design.task)
-        self._update_title()
+        if name.strip():
+            self.session.start(design, name.strip())
+            self._update_title()
 
     def save_version_dialog(self) -> None:
         """Ask for a message and save the design as a new version (Ctrl+S)."""
-        if self.service is None:
-            self.context.log("warning", "open a workspace first (File › Open workspace…)")
+        if not self.session.writable:
+            self.context.log("warning", "open a workspace for writing first (File › Open workspace…)")
             return
         message, ok = QInputDialog.getText(self, "Save version", "What changed?")
         if ok:
@@ -492,40 +376,16 @@ class MainWindow(QMainWindow):
 
     def save_version(self, message: str) -> int | None:
         """Save the current design as a new immutable version; returns its id."""
-        m = self.context.design_model
-        return self._save(m.design, message, m.version_id)
-
-    def _save(self, design: Design, message: str, parent: int | None = None) -> int | None:
-        if self.service is None:
-            return None
-        cat = self.context.catalog
-        from studio.core.design import validate
-
-        problems = validate(design, cat.names() if cat is not None and len(cat) else None)
-        try:
-            info = self.service.save(design, message, parent_version_id=parent)
-        except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.show_error("Cannot save the version", exc)
-            return None
-        self.service.set(DRAFT_KEY, None)
-        self.context.announce_saved(info.id)
-        note = f" ({len(problems)} problems to fix before training)" if problems else ""
-        self.context.log("warning" if problems else "info", f"saved {info.label}{note}")
-        self._update_title()
-        return info.id
+        return self.session.save(message)
 
     def compare_versions(self, a: int, b: int) -> None:
         """Open the side-by-side comparison of two versions."""
         from studio.ui.version_diff import VersionDiffDialog
 
-        if self.service is None:
+        pair = self.session.load_pair(a, b)
+        if pair is None:
             return
-        try:
-            da, ia = self.service.load(a)
-            db, ib = self.service.load(b)
-        except Exception as exc:  # noqa: BLE001
-            self.show_error("Cannot compare the versions", exc)
-            return
+        (da, ia), (db, ib) = pair
         dialog = VersionDiffDialog(da, db, ia.label, ib.label, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -550,7 +410,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Keep the session (layout, design, draft) in the workspace, then release it."""
         self.save_session()
-        self.task_runner.cancel()
+        self.session.runner.cancel()
         self.log_panel.detach()
         for panel in self.panels.values():
             close = getattr(panel, "shutdown", None)
@@ -559,7 +419,7 @@ class MainWindow(QMainWindow):
                     close()
                 except Exception as exc:  # noqa: BLE001 - closing must not fail
                     log.warning("panel shutdown failed: %s", exc)
-        self._close_service()
+        self.session.close()
         for dialog in self.findChildren(QDialog):
             dialog.close()
         super().closeEvent(event)
@@ -586,6 +446,6 @@ def _placeholder(title: str, why: str) -> QLabel:
     return label
 
 
-__all__ = ["MainWindow", "load_task", "recent_workspaces", "remember_workspace"]
+__all__ = ["MainWindow", "recent_workspaces", "remember_workspace"]
 
 

@@ -7,13 +7,14 @@ asks the main window to load it; the context menu opens, compares and branches.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from studio.app.workspace_service import Overview, VersionInfo, WorkspaceService
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads with the workspace, after the window shows
+    from studio.app.workspace_service import Overview, VersionInfo, WorkspaceService
 
 ROLE = Qt.ItemDataRole.UserRole
 CURRENT_BG = QColor("#dbe8f7")
@@ -40,7 +41,7 @@ class WorkspaceBrowser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service: WorkspaceService | None = None
-        self.overview = Overview()
+        self.overview: Overview | None = None
         self.current_version: int | None = None
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Item", "Details"])
@@ -87,13 +88,13 @@ class WorkspaceBrowser(QWidget):
         if self.service is None:
             QTreeWidgetItem(self.tree, ["No workspace open", "File › Open workspace…"])
             return
-        self.overview = self.service.overview()
+        ov = self.overview = self.service.overview()
         bold = QFont()
         bold.setBold(True)
-        designs = QTreeWidgetItem(self.tree, ["Designs", f"{len(self.overview.designs)}"])
+        designs = QTreeWidgetItem(self.tree, ["Designs", f"{len(ov.designs)}"])
         designs.setFont(0, bold)
         designs.setData(0, ROLE, ("folder", "designs"))
-        for d in self.overview.designs:
+        for d in ov.designs:
             item = QTreeWidgetItem(designs, [d.name, d.task])
             item.setData(0, ROLE, ("design", d.id))
             item.setToolTip(0, f"{d.name} ({d.task}), {len(d.versions)} versions")
@@ -107,9 +108,9 @@ class WorkspaceBrowser(QWidget):
                     ri.setData(0, ROLE, ("run", r.id))
         for title, key, rows in (
             ("Rollouts", "rollouts", [(f"rollout {r.id}", _score(r.task_score, r.length), r.id)
-                                      for r in self.overview.rollouts]),
+                                      for r in ov.rollouts]),
             ("Rankings", "rankings", [(f"ranking {r.id}", f"{len(r.rollout_ids)} rollouts by "
-                                       f"{r.ranked_by}", r.id) for r in self.overview.rankings]),
+                                       f"{r.ranked_by}", r.id) for r in ov.rankings]),
         ):
             folder = QTreeWidgetItem(self.tree, [title, str(len(rows))])
             folder.setFont(0, bold)
@@ -142,7 +143,7 @@ class WorkspaceBrowser(QWidget):
 
     def versions(self) -> list[VersionInfo]:
         """Every version listed."""
-        return [v for d in self.overview.designs for v in d.versions]
+        return [] if self.overview is None else [v for d in self.overview.designs for v in d.versions]
 
     def _mark_current(self) -> None:
         for it in self._items():

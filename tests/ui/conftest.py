@@ -121,8 +121,8 @@ def make_main_window(qtbot: Any, no_leaked_widgets: None) -> Iterator[Callable[.
         window.fit_docks()
         if workspace is not None:
             assert window.open_workspace(workspace)
-            if wait_task and window._loading_task is not None:
-                with qtbot.waitSignal(window.taskReady, timeout=30_000):
+            if wait_task and window.session.loading_task is not None:
+                with qtbot.waitSignal(window.session.taskReady, timeout=30_000):
                     pass
         return window
 

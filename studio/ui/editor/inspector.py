@@ -69,14 +69,17 @@ class NodeForm(QWidget):
     def set_node(self, node: Any) -> None:
         """Edit ``node`` (None: nothing)."""
         self.node = node
-        if node is not None:
-            w = node.weight
-            self.weight.setEnabled(not isinstance(w, Schedule))
-            if not isinstance(w, Schedule):
-                self.weight.set_slider_range(*weight_range(float(w)))
-            self.weight_note.setVisible(isinstance(w, Schedule))
-            self.weight_note.setText(f"weight follows a schedule: {w.to_json()}" if isinstance(w, Schedule) else "")
-            self.refresh()
+        if node is None:
+            return
+        w = node.weight
+        scheduled = isinstance(w, Schedule)
+        self.weight.setEnabled(not scheduled)
+        self.weight_note.setVisible(scheduled)
+        if scheduled:
+            self.weight_note.setText(f"weight follows a schedule: {w.to_json()}")
+        else:
+            self.weight.set_slider_range(*weight_range(float(w)))
+        self.refresh()
 
     def refresh(self) -> None:
         """Show the node's current values (subclasses add theirs)."""

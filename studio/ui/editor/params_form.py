@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,11 +17,15 @@ POSITIVE_FLOOR = 1e-6
 
 
 def weight_range(value: float) -> tuple[float, float]:
-    """A symmetric slider range that leaves room around ``value`` (at least ±1)."""
-    span = max(1.0, 2.0 * abs(value))
-    magnitude = 10 ** len(str(int(span)))  # round up to 10, 100, 1000…
-    span = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, magnitude) if s >= span)
-    return -float(span), float(span)
+    """A symmetric slider range of a round size (1, 2, 5, 10, 20…) at least twice ``|value|``.
+
+    >>> weight_range(0.1), weight_range(-3.0), weight_range(40.0)
+    ((-1.0, 1.0), (-10.0, 10.0), (-100.0, 100.0))
+    """
+    need = max(1.0, 2.0 * abs(value))
+    decade = 10.0 ** math.floor(math.log10(need))
+    span = next(decade * m for m in (1, 2, 5, 10) if decade * m >= need)
+    return -span, span
 
 
 class ParamsForm(QWidget):
