@@ -16,11 +16,14 @@ from studio.export.python_export import _parameters_block, format_source, reward
 _USAGE = '''
 Usage::
 
-    reward = DesignReward(dtype=torch.float32).to("cuda")
+    reward = DesignReward(dtype=torch.float32)
     total, components = reward(features, prev_features, step=global_step,
                                terminated=terminated, truncated=truncated)
 
-``features`` maps each name of ``FEATURES`` to a tensor [B] of the transitions (s, a, s');
+It computes on the device of the feature tensors (CPU or GPU) and holds no parameters.
+
+``features`` maps each name of ``FEATURES`` to a tensor [B] of the transitions (s, a, s')
+(the studio's feature names; the ``python`` export shows how each is read from MuJoCo);
 ``prev_features`` the same for the previous transitions (read only by potential shaping,
 for Phi(s); after a reset, the studio uses the features of (s, 0, s)). ``terminated`` and
 ``truncated`` are bool tensors [B]: condition events pay once per episode, and the module
