@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -66,6 +66,13 @@ def list_stored_runs(workspace: Any, state: TaskState) -> list[tuple[int, str]]:
                 for r in repo.list_runs(s)]
 
 
+def _close_controller(owned: dict[str, Any]) -> None:
+    ctl = owned.get("controller")
+    owned["controller"] = None
+    if ctl is not None:
+        ctl.close()
+
+
 class TrainingPanel(QWidget):
     """Start / Pause / Stop, live curves, compared runs, findings.
 
@@ -96,6 +103,14 @@ class TrainingPanel(QWidget):
         self._lister = TaskRunner(self)
         self._lister.finished.connect(self._on_runs_listed)
         self._build()
+        # A live run is stopped (and checkpointed) when the panel goes or the app quits;
+        # the closures hold the controller, not self.
+        self._owned: dict[str, Any] = {"controller": None}
+        owned = self._owned
+        self.destroyed.connect(lambda *_: _close_controller(owned))
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(lambda: _close_controller(owned))
         context.workspaceChanged.connect(lambda _w: self.refresh_runs())
         self._update_buttons()
         if getattr(context, "workspace", None) is not None:
@@ -177,7 +192,9 @@ class TrainingPanel(QWidget):
         if ws is None:
             return None
         if self.controller is None or self.controller.workspace is not ws:
-            self.controller = RunController(ws)
+            if self.controller is not None:
+                self.controller.close()
+            self.controller = self._owned["controller"] = RunController(ws)
         return self.controller
 
     def start_run(self) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,6 +48,13 @@ def _load_video(path: str, state: TaskState) -> Any:
     return read_video_frames(path)
 
 
+def _stop_worker(owned: dict[str, Any]) -> None:
+    worker = owned.get("worker")
+    owned["worker"] = None
+    if worker is not None:
+        worker.stop(timeout=2.0)
+
+
 class ViewerPanel(QWidget):
     """Plays a policy, a checkpoint, a rollout or a video of the current task, live.
 
@@ -78,7 +85,14 @@ class ViewerPanel(QWidget):
         self._hub = hub_for(context)
         self._hub.snapshot.connect(self._on_snapshot)
         self._hub.play_checkpoint.connect(self.play_checkpoint)
-        self.destroyed.connect(lambda *_: None)
+        # The worker thread must end with the panel even when nobody calls shutdown (a
+        # closed main window, the app quitting): these closures hold the worker, not self.
+        self._owned: dict[str, Any] = {"worker": None}
+        owned = self._owned
+        self.destroyed.connect(lambda *_: _stop_worker(owned))
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(lambda: _stop_worker(owned))
         if autostart:
             self.restart()
 
@@ -149,7 +163,7 @@ class ViewerPanel(QWidget):
             self.status.setText("Waiting for a task…")
             return
         w, h = self._size
-        self.worker = ViewerWorker(task, self._design_copy(), w, h,
+        self.worker = self._owned["worker"] = ViewerWorker(task, self._design_copy(), w, h,
                                    shadows=self.shadows_box.isChecked(),
                                    reflections=self.reflections_box.isChecked())
         self.view.set_buffers(self.worker.slot.buffers)
@@ -160,13 +174,23 @@ class ViewerPanel(QWidget):
         self._apply_source_kind(self._source_kind)
         self.worker.send("speed", float(self.speed_combo.currentData()))
         self.worker.send("pause", self.play_button.isChecked())
+        self.worker.send("visible", self.isVisible())
 
     def shutdown(self) -> None:
         """Stop the worker thread (it frees its GL context)."""
         if self.worker is not None:
             self.worker.signals.frame_ready.disconnect(self._on_frame)
             self.worker.stop()
-            self.worker = None
+            self.worker = self._owned["worker"] = None
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._send("visible", True)
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        # Nobody sees the frames: stop rendering them (the sim keeps its pace).
+        super().hideEvent(event)
+        self._send("visible", False)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.shutdown()

@@ -162,7 +162,7 @@ class ViewerWorker:
         """Queue a command: ``orbit(dx_deg, dy_deg)``, ``pan(right, up)`` (fractions of the distance), ``zoom(f)``,
         ``track(body|None)``, ``reset_camera()``, ``pause(bool)``, ``step()``,
         ``speed(x)``, ``reset()``, ``design(Design|None)``, ``source(Source)``,
-        ``shadows(bool)``, ``reflections(bool)``."""
+        ``shadows(bool)``, ``reflections(bool)``, ``visible(bool)`` (render only when shown)."""
         self._commands.put(tuple(command))
 
     # -- worker thread ---------------------------------------------------------------------
@@ -194,6 +194,7 @@ class _Loop:
         self.cursor = 0  # index into a trace or a video
         self.replay_data: Any = None
         self.dirty = True
+        self.visible = True
         self.running = True
         self.fps = 0.0
         self.rng = np.random.default_rng(owner.seed)
@@ -274,7 +275,7 @@ class _Loop:
             while self.pending_steps > 0:
                 self.pending_steps -= 1
                 self._advance()
-            if self.dirty and now - last_render >= 1.0 / MAX_FPS:
+            if self.dirty and self.visible and now - last_render >= 1.0 / MAX_FPS:
                 self._render()
                 last_render = now
                 frame_times.append(now)
@@ -282,7 +283,7 @@ class _Loop:
                 if len(frame_times) > 1:
                     self.fps = (len(frame_times) - 1) / max(frame_times[-1] - frame_times[0], 1e-9)
             # Sleep until the next step or frame is due, waking at once for a command.
-            wait = 1.0 / MAX_FPS if self.dirty else (
+            wait = 1.0 / MAX_FPS if self.dirty and self.visible else (
                 max(period - budget, 0.0) / self.speed if not self.paused else 0.25)
             self._drain(max(wait, 0.0005))
 
@@ -336,6 +337,8 @@ class _Loop:
             r.shadows = bool(args[0])
         elif name == "reflections":
             r.reflections = bool(args[0])
+        elif name == "visible":
+            self.visible = bool(args[0])
         self.dirty = True
 
     # -- stepping --------------------------------------------------------------------------
