@@ -163,3 +163,17 @@ def test_window_module_imports_neither_torch_nor_mujoco():
                          check=True, env={"QT_QPA_PLATFORM": "offscreen", "PATH": ""},
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     assert out.stdout.strip() == "[]"
+
+
+def test_a_bad_stored_design_is_a_dialog_naming_the_path(make_main_window, tmp_path):
+    from studio.store import repo
+
+    win = make_main_window(tmp_path / "ws")
+    with win.service.workspace.session() as s:
+        bad = repo.save_design_version(s, "HalfCheetah-v5", "broken", {"root": {"type": "nope"}})
+    before = win.context.current_version_id
+    assert not win.load_version(bad.id, confirm=False)
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    assert "root.type" in box.text() and "Traceback" not in box.text()
+    box.close()
+    assert win.context.current_version_id == before  # the editor kept its design

@@ -122,6 +122,7 @@ class RewardEditor(QWidget):
         self.model.changed.connect(self._on_change)
         context.taskChanged.connect(self._on_task)
         self._selected: Any = None
+        self._shares: dict[str, float] = {}
         self._after_reset()
 
     # --- selection ---------------------------------------------------------------------------
@@ -214,7 +215,7 @@ class RewardEditor(QWidget):
         if isinstance(node, Term):
             tm = self.tree_model
             self.term_inspector.set_scale(tm.scales.get(node.name),
-                                          getattr(self, "_shares", {}).get(node.name),
+                                          self._shares.get(node.name),
                                           node.name in tm.dominant)
 
     # --- editing actions ---------------------------------------------------------------------
