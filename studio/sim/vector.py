@@ -4,28 +4,40 @@
 returns batched observations, the exact Gymnasium task reward, termination and
 truncation, and the features a reward design asks for, every step.
 
-How it is fast
-    The physics runs in :class:`mujoco.batch.Batch` (MuJoCo 4): each simulation is a
-    row of a state array, stepped ``frame_skip`` substeps at a time on a C++ thread
+How it is fast, and why this design
+    The physics runs in :class:`mujoco.batch.Batch` (new in MuJoCo 4): each simulation
+    is a row of a state array, stepped ``frame_skip`` substeps at a time on a C++ thread
     pool with the GIL released, and the derived fields we bind (``xpos``, ``cvel``...)
     are copied out into ``[E, ...]`` arrays by the same threads. Python then does a
     constant number of numpy operations per step, whatever the number of
     environments: observation, reward, termination and features are batched
-    functions of those arrays. Measured on HalfCheetah-v5 with 2 cores this reached
-    about 90% of the raw ``mj_step`` limit, against about 60% for a Python thread pool
-    over one ``MjData`` per environment (its per-environment copies hold the GIL) and
-    far less for Gymnasium's vector envs; see :mod:`studio.sim.bench_sim`. The batch
-    is bit-identical to stepping one ``MjData`` per environment.
+    functions of those arrays. The batch is bit-identical to stepping one ``MjData``
+    per environment (the tests compare with Gymnasium to the last bit).
+
+    Measured on this project's 2-core machine (``python -m studio.sim.bench_sim
+    --backends``; figures from a lightly loaded moment, HalfCheetah-v5, 8-16 envs):
+    the batch reached 45k env steps/s, about 85% of the raw limit (one core's
+    ``mj_step`` rate x 2 / frame_skip), and 58k with 64 envs; a Python thread pool over
+    one ``MjData`` per env, gathering only qpos/qvel, reached 34k (its per-env control
+    writes and copies hold the GIL); ``mujoco.rollout`` returns state vectors only, so
+    every derived field would need another ``mj_forward``. Gymnasium's SyncVectorEnv
+    and AsyncVectorEnv were 2-20 times slower. With one thread the VectorEnv runs at
+    about 90% of one core's limit: the Python part costs about 10%. Under heavy load
+    from other processes, more threads can be slower than one, because every step
+    waits for its slowest thread.
 
     The batch is *persistent* (one MjData per simulation) so that tasks whose
     observation or features read contact forces (``cfrc_ext``: Ant, Humanoid, contact
     features) can run ``mj_rnePostConstraint`` after the step as Gymnasium does, on a
-    copy of the simulation's MjData (``Batch.get_data``) - the one per-environment
-    Python loop left, paid only by those tasks.
+    copy of the simulation's MjData (``Batch.get_data``): the one per-environment
+    Python loop left, paid only by those tasks (about 5-8% for Ant: 9.2k against 9.9k
+    env steps/s for 16 envs).
 
 Semantics (identical to ``gym.make(env_id)`` with default kwargs)
     * Actions are not clipped (Gymnasium's MuJoCo envs do not; MuJoCo clamps the
-      control to ``ctrlrange`` when the actuator is ``ctrllimited``).
+      control to ``ctrlrange`` when the actuator is ``ctrllimited``). They are taken
+      as float64: Gymnasium computes control costs in the action's own dtype, so
+      float32 actions give costs that differ by float32 rounding (about 1e-7).
     * Seeding: environment ``i`` behaves as ``gym.make(env_id).reset(seed=seed + i)``
       followed by argument-less resets, each with its own numpy Generator.
     * Truncation as TimeLimit: after ``max_episode_steps`` steps (the task's
