@@ -427,8 +427,8 @@ class MainWindow(QMainWindow):
 
 def recent_workspaces() -> list[str]:
     """Workspace folders opened before, most recent first (a per-user Qt setting)."""
-    value = QSettings().value(RECENT_KEY, [])
-    items = [value] if isinstance(value, str) else list(value or [])
+    value: Any = QSettings().value(RECENT_KEY, [])
+    items = [value] if isinstance(value, str) else list(value or [])  # one item reads as a str
     return [str(p) for p in items if Path(str(p)).is_dir()]
 
 

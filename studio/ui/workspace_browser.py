@@ -126,7 +126,8 @@ class WorkspaceBrowser(QWidget):
     # --- helpers -----------------------------------------------------------------------------
     def _items(self) -> list[QTreeWidgetItem]:
         out: list[QTreeWidgetItem] = []
-        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        root = self.tree.invisibleRootItem()
+        stack = [root.child(i) for i in range(root.childCount())]
         while stack:
             it = stack.pop()
             out.append(it)

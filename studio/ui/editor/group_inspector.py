@@ -128,7 +128,7 @@ class GroupInspector(NodeForm):
         self.combiner_doc.setStyleSheet("color: palette(mid);")
         self.params = ParamsForm()
         self.params.paramEdited.connect(
-            lambda k, v, drag: self._edit({f"params.{k}": v}, f"{k} of {self.node.name}", merge=drag))
+            lambda k, v, drag: self._edit({f"params.{k}": v}, k + " of {name}", merge=drag))
         self.params.dragFinished.connect(model.end_merge)
         self._filled_from_registry = False
         self.children_label = QLabel()

@@ -50,10 +50,10 @@ class NodeForm(QWidget):
         self.name_edit.editingFinished.connect(self._rename)
         self.enabled_box = QCheckBox("enabled")
         self.enabled_box.toggled.connect(
-            lambda on: self._edit({"enabled": on}, f"{'Enable' if on else 'Disable'} {self.node.name}"))
+            lambda on: self._edit({"enabled": on}, ("Enable" if on else "Disable") + " {name}"))
         self.weight = ParamSlider()
         self.weight.valueEdited.connect(
-            lambda v, drag: self._edit({"weight": v}, f"Weight of {self.node.name}", merge=drag))
+            lambda v, drag: self._edit({"weight": v}, "Weight of {name}", merge=drag))
         self.weight.dragFinished.connect(model.end_merge)
         self.weight_note = QLabel()
         self.weight_note.hide()
@@ -63,8 +63,9 @@ class NodeForm(QWidget):
         model.changed.connect(self._on_change)
 
     def _edit(self, values: dict[str, Any], text: str, merge: bool = False) -> None:
+        """An undoable edit of the shown node; ``{name}`` in ``text`` is its name."""
         if self.node is not None:
-            self.model.edit(self.node, values, text, merge=merge)
+            self.model.edit(self.node, values, text.format(name=self.node.name), merge=merge)
 
     def set_node(self, node: Any) -> None:
         """Edit ``node`` (None: nothing)."""
@@ -128,7 +129,7 @@ class TermInspector(NodeForm):
         self._catalog = catalog
         self.source = ExpressionEdit(self._names)
         self.source.committed.connect(
-            lambda text: self._edit({"source": text}, f"Source of {self.node.name}"))
+            lambda text: self._edit({"source": text}, "Source of {name}"))
         self.shape_combo = QComboBox()
         for name, shape in SHAPES.items():
             self.shape_combo.addItem(name)
@@ -140,7 +141,7 @@ class TermInspector(NodeForm):
         self.formula.setWordWrap(True)
         self.params = ParamsForm()
         self.params.paramEdited.connect(
-            lambda k, v, drag: self._edit({f"params.{k}": v}, f"{k} of {self.node.name}", merge=drag))
+            lambda k, v, drag: self._edit({f"params.{k}": v}, k + " of {name}", merge=drag))
         self.params.dragFinished.connect(model.end_merge)
         self.scale_label = QLabel()
         self.scale_label.setWordWrap(True)
@@ -207,11 +208,10 @@ class EventInspector(NodeForm):
         self.trigger = QComboBox()
         self.trigger.addItems(list(TRIGGERS))
         self.trigger.currentTextChanged.connect(
-            lambda t: self.node is not None and t != self.node.trigger
-            and self._edit({"trigger": t}, f"Trigger of {self.node.name}"))
+            lambda t: self._edit({"trigger": t}, "Trigger of {name}"))
         self.condition = ExpressionEdit(names)
         self.condition.committed.connect(
-            lambda text: self._edit({"condition": text}, f"Condition of {self.node.name}"))
+            lambda text: self._edit({"condition": text}, "Condition of {name}"))
         self.form.addRow("Name", self.name_edit)
         self.form.addRow("Trigger", self.trigger)
         self.form.addRow("Condition", self.condition)

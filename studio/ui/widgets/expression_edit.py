@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -41,7 +41,7 @@ class _OneLine(QPlainTextEdit):
             return
         super().keyPressEvent(event)
 
-    def insertFromMimeData(self, source):  # noqa: N802, ANN001, ANN201 - Qt's name
+    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt's name
         # Pasting a multi-line text keeps one line.
         self.insertPlainText(source.text().replace("\n", " "))
 
