@@ -127,6 +127,9 @@ class VectorEnv:
             On a machine busy with other work, fewer threads can be faster: each step
             waits for its slowest thread.
         max_episode_steps: time limit; None takes the task's registered limit.
+
+    Use an instance from one thread at a time (the batch serialises its calls, and
+    ``step`` keeps per-step state).
     """
 
     def __init__(
@@ -214,7 +217,10 @@ class VectorEnv:
         self._needs_contact = CONTACT_FIELD in (self.task.obs_needs | self.task.state_feature_fields(wanted))
         if self._before is not None:
             if self._needs_contact and self._gym_envs is None:
-                self._refresh_contacts(np.arange(self.num_envs), post=False)
+                # What Gymnasium's MjData holds: post-step forces, or zeros right after a reset.
+                stepped = self._elapsed > 0
+                self._refresh_contacts(np.flatnonzero(stepped), post=True)
+                self._refresh_contacts(np.flatnonzero(~stepped), post=False)
                 self._before = self._current().copy_all()
             zeros = np.zeros((self.num_envs, self.act_dim))
             self._prev = self.task.features(self._before, self._before, zeros, wanted)

@@ -142,3 +142,23 @@ def test_requested_features_match_features_of_gymnasium_states() -> None:
         touched = max(touched, float(ref["body_bfoot_contact_force"][0]))
     assert touched > 0  # the foot did touch the ground
     venv.close()
+
+
+def test_contact_features_switched_on_mid_episode_read_post_step_forces() -> None:
+    venv = VectorEnv("HalfCheetah-v5", 1, seed=2)
+    venv.reset()
+    env = gym.make("HalfCheetah-v5")
+    env.reset(seed=2)
+    actions = np.random.default_rng(0).uniform(-1, 1, size=(60, 1, 6))[:38]  # foot on the ground
+    for a in actions:
+        venv.step(a)
+        env.step(a[0])
+    venv.set_feature_names(["body_bfoot_contact_force"])
+    res = venv.step(np.zeros((1, 6)))
+    from studio.sim.state import StateBatch
+
+    ref = venv.task.features(StateBatch.from_datas([env.unwrapped.data]), StateBatch.from_datas([env.unwrapped.data]),
+                             np.zeros((1, 6)), ["body_bfoot_contact_force"])
+    assert ref["body_bfoot_contact_force"][0] > 0
+    assert res.prev_features["body_bfoot_contact_force"][0] == ref["body_bfoot_contact_force"][0]
+    venv.close()
