@@ -295,7 +295,7 @@ def range_edges(values: np.ndarray, low: Sequence[float] | np.ndarray,
     flagged = np.nonzero(frac > share)[0]
     if flagged.size == 0:
         return []
-    label = [names[i] if names is not None else f"{what}[{i}]" for i in flagged]
+    label = [names[int(i)] if names is not None else f"{what}[{i}]" for i in flagged]
     kind = "action_edges" if what == "action" else "state_edges"
     return [Finding(
         kind, "warning",

@@ -111,10 +111,10 @@ class GymVectorEnv:
                  max_episode_steps: int = 1000) -> None:
         import gymnasium as gym
 
-        self.envs = [gym.make(env_id, max_episode_steps=max_episode_steps)
-                     for _ in range(num_envs)]
+        self.envs: list[Any] = [gym.make(env_id, max_episode_steps=max_episode_steps)
+                                for _ in range(num_envs)]
         self.num_envs, self.seed = num_envs, seed
-        space = self.envs[0].action_space
+        space: Any = self.envs[0].action_space
         self.obs_dim = int(np.prod(self.envs[0].observation_space.shape))
         self.act_dim = int(np.prod(space.shape))
         self.action_low = np.asarray(space.low, dtype=np.float64)
@@ -250,7 +250,7 @@ def policy_from_snapshot(policy_state_dict: Mapping[str, Any], obs_rms: Mapping[
                 x = np.tanh(x)
         if not deterministic:
             x = x + rng.standard_normal(x.shape) * np.exp(logstd)
-        return x
+        return np.asarray(x, dtype=np.float64)
 
     return act
 

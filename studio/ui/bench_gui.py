@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 TICK_MS = 5
 
@@ -119,8 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     design.name = "task_reward"
     ctx.set_design(design)
 
-    training = window.panels.get("Training")
-    viewer = window.panels.get("Viewer")
+    training: Any = window.panels.get("Training")
+    viewer: Any = window.panels.get("Viewer")
     if training is None or not hasattr(training, "start_run"):
         print("bench_gui: the training panel is not available", file=sys.stderr)
         return 2

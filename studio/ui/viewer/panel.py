@@ -363,7 +363,7 @@ class ViewerPanel(QWidget):
             self.first_frame_ready.emit()
 
     @Slot(object)
-    def _on_info(self, info: dict) -> None:
+    def _on_info(self, info: dict[str, Any]) -> None:
         self.track_combo.blockSignals(True)
         self.track_combo.clear()
         self.track_combo.addItem("Free camera", None)
