@@ -67,6 +67,14 @@ def test_recent_workspaces_remember_the_last_one_first(make_main_window, tmp_pat
     assert [a.text() for a in win.recent_menu.actions()][:2] == recent_workspaces()[:2]
 
 
+def test_reopening_the_open_workspace_is_a_no_op(make_main_window, tmp_path):
+    win = make_main_window(tmp_path / "ws")
+    service = win.service
+    assert win.open_workspace(tmp_path / "ws")
+    assert win.service is service
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+
 def test_save_makes_a_new_version_and_the_diff_highlights_the_weight(make_main_window, tmp_path,
                                                                       qtbot):
     win = make_main_window(tmp_path / "ws")

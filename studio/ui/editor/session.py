@@ -70,6 +70,8 @@ class DesignSession(QObject):
         """Open the workspace at ``path`` (closing the current one) and restore its design."""
         from studio.app.workspace_service import WorkspaceService
 
+        if self.service is not None and Path(path).expanduser().absolute() == self.service.root:
+            return True  # already open (opening it again would meet our own lock)
         try:
             service = WorkspaceService.open(path)
         except Exception as exc:  # noqa: BLE001 - reported to the user by the window
