@@ -131,3 +131,18 @@ def test_viewer_streams_every_step_to_the_hub(panel, qtbot) -> None:
     for (a, _, _, ended), b in zip(got, steps[1:], strict=False):
         assert b == a + 1 or ended or b == 1
     assert set(got[-1][1]) == {"alive", "angle"}
+
+
+def test_restart_does_not_block_and_old_thread_ends(panel, qtbot) -> None:
+    import time
+
+    with qtbot.waitSignal(panel.first_frame_ready, timeout=30_000):
+        pass
+    old = panel.worker
+    t0 = time.perf_counter()
+    panel.restart()
+    assert time.perf_counter() - t0 < 0.5
+    old.join(10)
+    assert not old.is_alive() and panel.worker is not old
+    n = panel.view.frames_shown
+    qtbot.waitUntil(lambda: panel.view.frames_shown > n, timeout=20_000)

@@ -176,11 +176,17 @@ class ViewerPanel(QWidget):
         self.worker.send("pause", self.play_button.isChecked())
         self.worker.send("visible", self.isVisible())
 
-    def shutdown(self) -> None:
-        """Stop the worker thread (it frees its GL context)."""
+    def shutdown(self, wait: float = 0.0) -> None:
+        """Stop the worker thread (it frees its GL context itself).
+
+        By default this does not wait: a worker still building its env (a second or so)
+        must not freeze the window; it ends as soon as it looks at its commands.
+        """
         if self.worker is not None:
             self.worker.signals.frame_ready.disconnect(self._on_frame)
-            self.worker.stop()
+            self.worker.signals.info.disconnect(self._on_info)
+            self.worker.signals.error.disconnect(self._on_error)
+            self.worker.stop(timeout=wait)
             self.worker = self._owned["worker"] = None
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override

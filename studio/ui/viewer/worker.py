@@ -148,15 +148,19 @@ class ViewerWorker:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """End the loop and wait for the thread (it frees the GL context itself)."""
+        """End the loop; wait up to ``timeout`` s for the thread (it frees the GL context)."""
         self._commands.put(("stop",))
-        if self._thread is not None:
+        if self._thread is not None and timeout > 0:
             self._thread.join(timeout)
-            self._thread = None
 
     def is_alive(self) -> bool:
         """Whether the thread runs."""
         return self._thread is not None and self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread to end."""
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def send(self, *command: Any) -> None:
         """Queue a command: ``orbit(dx_deg, dy_deg)``, ``pan(right, up)`` (fractions of the distance), ``zoom(f)``,
