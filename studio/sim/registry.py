@@ -7,11 +7,11 @@ exactly that path. A plugin that fails to import or to register is logged and
 skipped, never fatal. From a source checkout without installed package metadata,
 ``studio_builtins.envs`` is imported directly.
 
->>> from studio.sim.registry import TaskRegistry
 >>> reg = TaskRegistry()
 >>> reg.register("Toy-v0", lambda: None, title="a toy")
->>> reg.ids()
-['Toy-v0']
+>>> ids = reg.ids()  # plugins load on first use: the built-ins join the toy
+>>> ids[0], "HalfCheetah-v5" in ids
+('Toy-v0', True)
 """
 
 from __future__ import annotations
