@@ -4,6 +4,14 @@
 returns batched observations, the exact Gymnasium task reward, termination and
 truncation, and the features a reward design asks for, every step.
 
+>>> env = VectorEnv("HalfCheetah-v5", num_envs=4, seed=0)
+>>> env.set_feature_names(["x_velocity", "ctrl_sq"])
+>>> obs = env.reset()
+>>> res = env.step(np.zeros((4, env.act_dim)))
+>>> obs.shape, res.task_reward.shape, sorted(res.features), res.features["ctrl_sq"].tolist()
+((4, 17), (4,), ['ctrl_sq', 'x_velocity'], [0.0, 0.0, 0.0, 0.0])
+>>> env.close()
+
 How it is fast, and why this design
     The physics runs in :class:`mujoco.batch.Batch` (new in MuJoCo 4): each simulation
     is a row of a state array, stepped ``frame_skip`` substeps at a time on a C++ thread

@@ -2,6 +2,13 @@
 
 ``BUILTIN_TASKS`` lists the adapters of Gymnasium's MuJoCo v5 environments that
 :mod:`studio_builtins.envs` registers; get tasks through :func:`studio.sim.registry.get_task`.
+
+>>> from studio.sim.registry import get_task
+>>> task = get_task("HalfCheetah-v5")
+>>> task.obs_dim, task.act_dim, task.frame_skip, task.dt
+(17, 6, 5, 0.05)
+>>> [(t.source, t.weight) for t in task.task_design().terms()]
+[('x_velocity', 1.0), ('ctrl_sq', -0.1)]
 """
 
 from studio.sim.tasks.arms import (
