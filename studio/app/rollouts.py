@@ -12,6 +12,8 @@ UI runs it in a worker thread and tests call it directly.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -309,6 +311,39 @@ class RolloutTrace:
     def feature_state(self, t: int) -> dict[str, float]:
         """Every recorded feature's value at step ``t`` (a state to hold a heat map at)."""
         return {k: float(v[t]) for k, v in self.features.items()}
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the trace as a compressed ``.npz`` (a stored state sequence for replay)."""
+        arrays: dict[str, np.ndarray] = {}
+        for prefix, group in (("f", self.features), ("v", self.values), ("c", self.components)):
+            for k, v in group.items():
+                arrays[f"{prefix}/{k}"] = np.asarray(v)
+        for name in ("total", "task_reward", "terminated", "truncated", "actions", "obs",
+                     "qpos", "qvel", "action_low", "action_high"):
+            value = getattr(self, name)
+            if value is not None:
+                arrays[name] = np.asarray(value)
+        arrays["meta"] = np.array(json.dumps({"env_id": self.env_id, **self.meta}, default=str))
+        with open(path, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RolloutTrace:
+        """Read a trace written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+        meta = json.loads(str(data.pop("meta")))
+        groups: dict[str, dict[str, np.ndarray]] = {"f": {}, "v": {}, "c": {}}
+        for k in [k for k in data if "/" in k]:
+            prefix, name = k.split("/", 1)
+            groups[prefix][name] = data.pop(k)
+        env_id = meta.pop("env_id")
+        return cls(env_id=env_id, features=groups["f"], values=groups["v"],
+                   components=groups["c"], total=data["total"], task_reward=data["task_reward"],
+                   terminated=data["terminated"], truncated=data["truncated"],
+                   actions=data["actions"], obs=data["obs"], qpos=data.get("qpos"),
+                   qvel=data.get("qvel"), action_low=data.get("action_low"),
+                   action_high=data.get("action_high"), meta=meta)
 
 
 def evaluate_features(design: Design, feats: Mapping[str, np.ndarray],

@@ -85,3 +85,15 @@ def test_policy_from_snapshot_matches_the_trainers_actor() -> None:
     with torch.no_grad():
         expected = agent.actor_mean(x).numpy()
     np.testing.assert_allclose(act(obs), expected, atol=1e-5)
+
+
+def test_trace_save_load_round_trip(tmp_path) -> None:
+    from studio.app.rollouts import RolloutTrace
+
+    trace = record_rollout("InvertedPendulum-v5", _pendulum_design(), "random", steps=15)
+    trace.save(tmp_path / "t.npz")
+    back = RolloutTrace.load(tmp_path / "t.npz")
+    assert back.env_id == trace.env_id and back.meta == trace.meta
+    np.testing.assert_array_equal(back.qpos, trace.qpos)
+    np.testing.assert_array_equal(back.components["angle"], trace.components["angle"])
+    assert set(back.features) == set(trace.features) and back.terminated.dtype == bool

@@ -67,11 +67,12 @@ def test_pause_step_and_camera(panel, qtbot) -> None:
     qtbot.waitUntil(lambda: panel.view.frames_shown > n + 3, timeout=5_000)
 
 
-def test_replays_a_recorded_rollout(panel, qtbot) -> None:
+def test_replays_a_recorded_rollout(panel, qtbot, tmp_path) -> None:
     trace = record_rollout(ENV, _design(), "random", steps=30, seed=1)
+    trace.save(tmp_path / "r.npz")  # a stored state sequence
     with qtbot.waitSignal(panel.first_frame_ready, timeout=30_000):
         pass
-    panel.play_trace(trace)
+    panel.play_trace_file(str(tmp_path / "r.npz"))
     qtbot.waitUntil(lambda: panel.view.overlay is not None and panel.view.overlay.source == "rollout"
                     and panel.view.overlay.total is not None, timeout=10_000)
     ov = panel.view.overlay

@@ -48,6 +48,12 @@ def _load_video(path: str, state: TaskState) -> Any:
     return read_video_frames(path)
 
 
+def _load_trace(path: str, state: TaskState) -> Any:
+    from studio.app.rollouts import RolloutTrace
+
+    return RolloutTrace.load(path)
+
+
 def _stop_worker(owned: dict[str, Any]) -> None:
     worker = owned.get("worker")
     owned["worker"] = None
@@ -278,6 +284,12 @@ class ViewerPanel(QWidget):
         """Replay a recorded rollout's states, with its per-step rewards in the overlay."""
         self._set_source(Source("trace", trace=trace, label="rollout"), "rollout")
 
+    def play_trace_file(self, path: str) -> None:
+        """Replay a rollout saved with ``RolloutTrace.save`` (loaded in a worker thread)."""
+        self.status.setText(f"Loading {Path(path).name}…")
+        self._pending_label = "rollout"
+        self._loader.start(_load_trace, path)
+
     def play_video(self, path: str) -> None:
         """Play a recorded video file (decoded in a worker thread)."""
         self.status.setText(f"Loading {Path(path).name}…")
@@ -315,9 +327,13 @@ class ViewerPanel(QWidget):
             if path:
                 self.play_checkpoint(path)
         elif key == "rollout":
-            path, _ = QFileDialog.getOpenFileName(self, "Play a video", "",
-                                                  "Videos (*.mp4 *.webm *.avi);;All files (*)")
-            if path:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Play a rollout", "",
+                "Rollouts (*.mp4 *.webm *.avi *.npz);;Videos (*.mp4 *.webm *.avi);;"
+                "Recorded states (*.npz);;All files (*)")
+            if path.endswith(".npz"):
+                self.play_trace_file(path)
+            elif path:
                 self.play_video(path)
 
     @Slot(object)
@@ -326,6 +342,8 @@ class ViewerPanel(QWidget):
         self.status.setText("")
         if isinstance(result, np.ndarray):
             self._set_source(Source("video", frames=result, label=label), "rollout")
+        elif hasattr(result, "qpos"):
+            self.play_trace(result)
         else:
             self._set_source(Source("policy", policy=result, label=label), "checkpoint")
 
