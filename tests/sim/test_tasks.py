@@ -195,3 +195,12 @@ def test_mjcf_file_is_a_task(tmp_path) -> None:
         np.testing.assert_array_equal(res.task_reward, 0.0)
         assert res.truncated.all()
         assert (res.features["body_ball_z"] < 0.15).all()  # it fell to the floor
+
+
+@pytest.mark.parametrize("module", ["studio.sim.registry", "studio.sim.tasks", "studio.sim.vector"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
