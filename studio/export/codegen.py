@@ -12,13 +12,9 @@ events pay once per episode, potential shaping zeroes Phi on termination.
 
 from __future__ import annotations
 
-import ast
-import builtins
 import hashlib
-import inspect
 import json
 import keyword
-import math
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -29,12 +25,15 @@ from studio.core.design import Design, EventTerm, Group, Term, check
 from studio.core.expr import _clip, _pick, parse
 from studio.core.schedule import Param, Schedule
 from studio.core.shapes import SHAPES, _tolerance_sigmoid
-
-
-class ExportError(ValueError):
-    """A design or feature that cannot be exported; the message names it and says why."""
-
-    user_facing = True
+from studio.export.snippets import (
+    BACKEND_HELPERS,
+    SCHEDULE_SRC,
+    ExportError,
+    comment,
+    docstring,
+    fold_constants,
+    plain_source,
+)
 
 
 def content_hash(design: Design) -> str:
@@ -56,116 +55,6 @@ def header_lines(design: Design, kind: str) -> list[str]:
         f"Content hash:  sha256:{design.meta.get('content_hash') or content_hash(design)}",
         f"Studio:        reward-studio {studio.__version__}",
     ]
-
-
-# --- constant folding --------------------------------------------------------------------------
-
-
-def fold_constants(text: str) -> str:
-    """``text`` with every constant sub-expression replaced by its (finite) value.
-
-    ``exp(2) * x`` becomes ``7.38905609893065 * x``: exported torch code then never calls a
-    tensor function on a Python float, and numpy code never divides two Python floats.
-    """
-    tree = ast.parse(text.strip(), mode="eval")
-
-    class Folder(ast.NodeTransformer):
-        def generic_visit(self, node: ast.AST) -> ast.AST:
-            node = super().generic_visit(node)
-            foldable = isinstance(node, ast.expr) and not isinstance(node, ast.Constant | ast.Name)
-            if not foldable or not _is_constant(node):  # type: ignore[arg-type]
-                return node
-            try:
-                value = float(parse(ast.unparse(node)).evaluate(None, {}))
-            except Exception:  # leave it for the runtime to report
-                return node
-            # inf prints as 1e309 and nan as (1e309-1e309): the exported code then gives the
-            # studio's inf/nan instead of raising ZeroDivisionError on Python floats.
-            const: ast.expr = ast.Constant(abs(value))
-            if math.copysign(1.0, value) < 0:
-                const = ast.UnaryOp(ast.USub(), const)
-            return ast.copy_location(const, node)
-
-    return ast.unparse(Folder().visit(tree))
-
-
-def _is_constant(node: ast.expr) -> bool:
-    """True when ``node`` reads no feature (function names and pi/e are not features)."""
-    callees = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
-    return not any(
-        isinstance(n, ast.Name) and id(n) not in callees and n.id not in ("pi", "e")
-        for n in ast.walk(node)
-    )
-
-
-# --- helper sources -----------------------------------------------------------------------------
-
-_SCHEDULE_SRC = '''
-class Schedule:
-    """A number that follows the training step (linear, cosine or piecewise)."""
-
-    def __init__(self, kind, start=0.0, end=0.0, steps=1, begin=0, points=()):
-        self.kind, self.start, self.end = kind, start, end
-        self.steps, self.begin, self.points = steps, begin, tuple(points)
-
-    def value(self, step):
-        """The value at training step ``step``."""
-        if self.kind == "constant":
-            return float(self.start)
-        if self.kind == "piecewise":
-            pts = self.points
-            if not pts:
-                return float(self.start)
-            if step <= pts[0][0]:
-                return float(pts[0][1])
-            for (s0, v0), (s1, v1) in zip(pts, pts[1:], strict=False):
-                if step <= s1:
-                    frac = (step - s0) / max(s1 - s0, 1e-12)
-                    return float(v0 + (v1 - v0) * frac)
-            return float(pts[-1][1])
-        frac = min(max((step - self.begin) / max(self.steps, 1), 0.0), 1.0)
-        if self.kind == "cosine":
-            frac = 0.5 - 0.5 * math.cos(math.pi * frac)
-        return float(self.start + (self.end - self.start) * frac)
-
-    def __repr__(self):
-        return f"Schedule({self.kind!r}, start={self.start}, end={self.end}, steps={self.steps})"
-
-
-def _param(p, step):
-    """The value of a constant or a schedule at the training step."""
-    return p.value(step) if isinstance(p, Schedule) else p
-'''
-
-_BACKEND_HELPERS = {
-    "np": '''
-def _as_batch(v, ones):
-    """A constant or a [B] array as a float64 array [B]."""
-    v = np.asarray(v, dtype=np.float64)
-    return v if v.shape == ones.shape else v * ones
-
-
-def _flags(v, ones):
-    """terminated / truncated (a bool or [B] bools) as a bool array [B]."""
-    return np.broadcast_to(np.asarray(v, dtype=bool), ones.shape)
-''',
-    "torch": '''
-def _as_batch(v, ones):
-    """A constant or a [B] tensor as a tensor [B] of the batch's dtype."""
-    if isinstance(v, torch.Tensor):
-        return v.to(ones.dtype) if v.shape == ones.shape else v * ones
-    return float(v) * ones
-
-
-def _flags(v, ones):
-    """terminated / truncated (a bool or [B] bools) as a bool tensor [B]."""
-    return torch.as_tensor(v, device=ones.device).bool().expand(ones.shape)
-''',
-}
-
-
-def _fn_source(fn: object) -> str:
-    return textwrap.dedent(inspect.getsource(fn))  # type: ignore[arg-type]
 
 
 # --- the generator -----------------------------------------------------------------------------
@@ -346,38 +235,13 @@ def _scaled(outer: str, w: str, value: str) -> str:
     return _mul(outer, inner)
 
 
-def docstring(summary: str, *paragraphs: str, indent: int = 4) -> str:
-    """A wrapped triple-quoted docstring: the summary, then each paragraph."""
-    pad = " " * indent
-    width = 96 - indent
-    first, *rest = textwrap.wrap(_doc_escape(summary), width - 6) or [""]
-    lines = [f'{pad}"""{first}'] + [pad + r for r in rest]
-    for body in paragraphs:
-        if not body:
-            continue
-        lines.append("")
-        lines += [pad + r for r in textwrap.wrap(_doc_escape(body), width)]
-    if len(lines) == 1:
-        return lines[0] + '"""'
-    return "\n".join(lines) + f'\n{pad}"""'
-
-
-def comment(text: str) -> list[str]:
-    """``# text`` wrapped to the line length."""
-    return ["# " + line for line in textwrap.wrap(text, 90)]
-
-
-def _doc_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"""', "'''")
-
-
 def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
     """Generate the array code of ``design`` for namespace ``np`` or ``torch``.
 
     Raises:
         ExportError: the design is invalid or uses a shape/combiner without exportable source.
     """
-    if xp not in _BACKEND_HELPERS:
+    if xp not in BACKEND_HELPERS:
         raise ValueError(f"xp must be 'np' or 'torch', not {xp!r}")
     try:
         check(design)
@@ -414,22 +278,22 @@ def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
         g.emit_component(shaping.name, f"{w} * potential_shaping({xp}, phi_s, phi_next, {gamma}, {slope})")
 
     helpers: list[str] = []
-    helpers.append(_BACKEND_HELPERS[xp].strip())
+    helpers.append(BACKEND_HELPERS[xp].strip())
     if "_clip" in g.helpers_needed:
-        helpers.append(_plain_source(_clip))
+        helpers.append(plain_source(_clip))
     if "_pick" in g.helpers_needed:
-        helpers.append(_plain_source(_pick))
+        helpers.append(plain_source(_pick))
     if "tolerance" in g.shapes:
-        helpers.append(_plain_source(_tolerance_sigmoid))
+        helpers.append(plain_source(_tolerance_sigmoid))
     for s in sorted(g.shapes):
-        helpers.append(_plain_source(SHAPES[s].fn, f"shape_{s}", f"shape {s!r}"))
+        helpers.append(plain_source(SHAPES[s].fn, f"shape_{s}", f"shape {s!r}"))
     for c in sorted(g.combiners):
-        helpers.append(_plain_source(COMBINERS[c].fn, f"combine_{c}", f"combiner {c!r}"))
+        helpers.append(plain_source(COMBINERS[c].fn, f"combine_{c}", f"combiner {c!r}"))
     if shaping is not None:
-        helpers.append(_plain_source(potential_shaping))
+        helpers.append(plain_source(potential_shaping))
     return RewardCode(
         constants="\n".join(g.const_lines),
-        schedule=_SCHEDULE_SRC.strip() if g.scheduled else "",
+        schedule=SCHEDULE_SRC.strip() if g.scheduled else "",
         helpers="\n\n\n".join(h.strip() for h in helpers),
         terms="\n\n".join(g.term_srcs),
         body="\n".join(g.body),
@@ -442,51 +306,13 @@ def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
     )
 
 
-def _plain_source(fn: object, rename: str | None = None, what: str = "") -> str:
-    """The function's source without type hints, optionally renamed (``shape_<name>``).
-
-    Raises:
-        ExportError: the function has no Python source (a C function, a lambda in a REPL).
-    """
-    what = what or getattr(fn, "__name__", "function")
-    try:
-        src = _fn_source(fn)
-    except (OSError, TypeError) as exc:
-        raise ExportError(f"the {what} has no Python source to export ({exc})") from exc
-    tree = ast.parse(src)
-    fdef = tree.body[0]
-    if not isinstance(fdef, ast.FunctionDef):
-        raise ExportError(f"the {what} is not a plain function and cannot be exported")
-    if rename:
-        fdef.name = rename
-    fdef.returns = None
-    for arg in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs:
-        arg.annotation = None
-    fdef.decorator_list = []
-    _check_free_names(fn, fdef, what)
-    return ast.unparse(tree)
 
 
-# Globals a copied shape or combiner may use: the generated module defines these.
-_MODULE_GLOBALS = {"math", "np", "torch", "_tolerance_sigmoid", "_clip", "_pick"}
-
-
-def _check_free_names(fn: object, fdef: ast.FunctionDef, what: str) -> None:
-    """Refuse a function that reads a global the exported module will not have.
-
-    A plugin's shape that calls its own helper (or scipy) would otherwise export as code
-    that fails with a NameError in the user's project.
-    """
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return
-    bound = set(code.co_varnames) | set(code.co_cellvars)
-    loads = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    missing = sorted(
-        n for n in loads - bound - _MODULE_GLOBALS if not hasattr(builtins, n)
-    )
-    if missing:
-        raise ExportError(
-            f"the {what} uses {', '.join(missing)}, which an exported module does not define: "
-            "write it against xp only (see studio.core.shapes), or inline its helpers"
-        )
+__all__ = [
+    "ExportError",
+    "RewardCode",
+    "content_hash",
+    "docstring",
+    "generate_reward_code",
+    "header_lines",
+]
