@@ -76,6 +76,16 @@ def test_catalog_has_semantic_and_automatic_features_with_ranges(env_id: str) ->
         assert (cat["healthy"].low, cat["healthy"].high) == (0.0, 1.0)
 
 
+@pytest.mark.parametrize("env_id", TASK_IDS)
+def test_committed_ranges_cover_every_feature(env_id: str) -> None:
+    # Fails when a feature is added or renamed: rerun `python -m studio.sim.tasks.ranges`.
+    from studio.sim.tasks.ranges import load_ranges
+
+    task = get_task(env_id)
+    missing = set(task.feature_names()) - set(load_ranges(task, regenerate=False))
+    assert not missing, f"stale assets/feature_ranges/{env_id}.json: {sorted(missing)[:5]}"
+
+
 def test_features_are_lazy_fresh_and_checked() -> None:
     task = get_task("HalfCheetah-v5")
     env = gym.make("HalfCheetah-v5")
