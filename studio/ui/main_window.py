@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         edit.addAction(self.act_undo)
         edit.addAction(self.act_redo)
         edit.addSeparator()
-        for key in ("add_term", "add_group", "add_event", "remove"):
+        for key in ("add_term", "add_group", "add_event", "duplicate", "remove", "find"):
             edit.addAction(self.editor.actions_[key])
 
         view = bar.addMenu("&View")

@@ -361,3 +361,29 @@ def test_undo_of_a_removal_restores_the_selection_target(make_editor):
     assert ed.selected() is ed.model.design.find("g")  # the parent, its only child gone
     ed.model.undo_stack.undo()
     assert ed.tree_model.index_of(c) != QModelIndex()
+
+
+def test_duplicate_gives_fresh_names_and_undoes(make_editor, qtbot):
+    ed = make_editor(design_abc())
+    d = ed.model.design
+    ed.select(d.find("g"))
+    with qtbot.waitActive(ed):  # shortcuts fire in the active window only
+        ed.activateWindow()
+    ed.tree.setFocus()
+    qtbot.keyClick(ed.tree, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert names(d.root) == ["a", "b", "g", "g_copy"]
+    assert names(d.find("g_copy")) == ["c_copy"]
+    twin = ed.duplicate_selected()  # the copy is selected: a copy of the copy
+    assert twin.name == "g_copy_2" and names(twin) == ["c_copy_2"]
+    ed.model.undo_stack.undo()
+    ed.model.undo_stack.undo()
+    assert names(d.root) == ["a", "b", "g"]
+
+
+def test_find_shortcut_focuses_the_feature_search(make_editor, qtbot):
+    ed = make_editor(design_abc())
+    with qtbot.waitActive(ed):
+        ed.activateWindow()
+    ed.tree.setFocus()
+    qtbot.keyClick(ed.tree, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert ed.catalog.filter.hasFocus()

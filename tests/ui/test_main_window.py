@@ -185,3 +185,18 @@ def test_a_bad_stored_design_is_a_dialog_naming_the_path(make_main_window, tmp_p
     assert "root.type" in box.text() and "Traceback" not in box.text()
     box.close()
     assert win.context.current_version_id == before  # the editor kept its design
+
+
+def test_ctrl_z_and_ctrl_shift_z_undo_and_redo_in_the_window(make_main_window, tmp_path, qtbot):
+    win = make_main_window(tmp_path / "ws")
+    term = win.context.design.find("forward")
+    win.context.design_model.edit(term, {"weight": 3.0})
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    win.editor.tree.setFocus()
+    qtbot.keyClick(win.editor.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert term.weight == 1.0
+    qtbot.keyClick(win.editor.tree, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert term.weight == 3.0
+    assert "Weight" in win.act_undo.text() or "weight" in win.act_undo.text()

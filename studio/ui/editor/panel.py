@@ -8,11 +8,12 @@ them needs torch, which loads in the background at start-up).
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QResizeEvent
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -51,6 +52,7 @@ class RewardEditor(QWidget):
         self.tree_model = DesignTreeModel(self.model, self)
         self.tree = DesignTreeView()
         self.tree.setModel(self.tree_model)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.catalog = FeatureCatalogWidget()
         self.catalog.set_catalog(context.catalog)
 
@@ -76,11 +78,27 @@ class RewardEditor(QWidget):
             ("remove", "Remove", "Remove the selection (Delete)", self.remove_selected),
             ("up", "▲", "Move up (Ctrl+Up)", lambda: self.move_selected(-1)),
             ("down", "▼", "Move down (Ctrl+Down)", lambda: self.move_selected(+1)),
+            ("duplicate", "Duplicate", "Duplicate the selection (Ctrl+D)", self.duplicate_selected),
         ):
-            act = self.toolbar.addAction(text)
+            act = QAction(text, self)
             act.setToolTip(tip)
             act.triggered.connect(slot)
             self.actions_[key] = act
+            if key != "duplicate":
+                self.toolbar.addAction(act)
+        # Editor shortcuts act while the focus is anywhere in the editor, not window-wide.
+        for key, shortcut in (("duplicate", "Ctrl+D"),):
+            self.actions_[key].setShortcut(QKeySequence(shortcut))
+        find = QAction("Find a feature", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: (self.catalog.filter.setFocus(), self.catalog.filter.selectAll()))
+        self.actions_["find"] = find
+        for act in self.actions_.values():
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(act)
+
+        for key in ("add_term", "add_group", "add_event", "duplicate", "remove", "up", "down"):
+            self.tree.addAction(self.actions_[key])
 
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -297,6 +315,26 @@ class RewardEditor(QWidget):
         self.model.move(node, self.model.parent_of(node), j + 1 if delta > 0 else j)
         self.select(node)
 
+    def duplicate_selected(self) -> Any:
+        """Insert a copy of the selected term, group (with fresh names inside) or event after it."""
+        node = self._selected
+        where = self.model.container_of(node) if isinstance(node, Term | Group | EventTerm) else None
+        if where is None:
+            return None
+        twin = copy.deepcopy(node)
+        taken = self.model.names()
+        for part in _subtree(twin):
+            base = re.sub(r"_copy(_\d+)?$", "", part.name) + "_copy"
+            name, i = base, 2
+            while name in taken:
+                name, i = f"{base}_{i}", i + 1
+            part.name = name
+            taken.add(name)
+        parent = self.model.parent_of(node)
+        self.model.insert(parent, where[1] + 1, twin, f"Duplicate {node.name}")
+        self.select(twin)
+        return twin
+
     def use_feature(self, name: str) -> None:
         """Use feature ``name`` as the selected term's source, or add a new term reading it."""
         node = self._selected
@@ -304,6 +342,14 @@ class RewardEditor(QWidget):
             self.model.edit(node, {"source": name}, f"Source of {node.name}: {name}")
         else:
             self.add_term(name)
+
+
+def _subtree(node: Any) -> list[Any]:
+    """``node`` and, for a group, everything below it."""
+    out = [node]
+    for child in getattr(node, "children", []):
+        out.extend(_subtree(child))
+    return out
 
 
 class _Holder(QWidget):
