@@ -68,6 +68,12 @@ def _delegate(module: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+DELEGATED = {
+    "train": "studio.app.train_cli",
+    "export": "studio.export.cli",
+    "distance": "studio.app.distance",
+}
+
 BENCHES = {
     "sim": "studio.sim.bench_sim",
     "train": "studio.train.bench_train",
@@ -113,11 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0)
     e.set_defaults(func=_eval)
 
-    for name, module, text in (
-        ("train", "studio.train.cli_train", "train a policy on a design (see: train --help)"),
-        ("export", "studio.export.cli", "export a design as code (see: export --help)"),
-        ("distance", "studio.app.distance", "EPIC distance between two designs (see: distance --help)"),
+    for name, text in (
+        ("train", "train a policy on a design (see: train --help)"),
+        ("export", "export a design as code (see: export --help)"),
+        ("distance", "EPIC distance between two designs (see: distance --help)"),
     ):
+        module = DELEGATED[name]
         s = sub.add_parser(name, help=text, add_help=False)
         s.add_argument("rest", nargs=argparse.REMAINDER)
         s.set_defaults(func=_delegate(module))
@@ -148,10 +155,27 @@ def _prepare_runtime() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reward-studio`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        # These commands own their whole argument list, --help included.
+        import importlib
+
+        _prepare_runtime()
+        return _guard(lambda: int(importlib.import_module(DELEGATED[argv[0]]).main(argv[1:]) or 0))
+    if len(argv) >= 2 and argv[0] == "bench" and argv[1] in BENCHES:
+        import importlib
+
+        _prepare_runtime()
+        return _guard(lambda: int(importlib.import_module(BENCHES[argv[1]]).main(argv[2:]) or 0))
     args = build_parser().parse_args(argv)
     _prepare_runtime()
+    return _guard(lambda: int(args.func(args) or 0))
+
+
+def _guard(run: Callable[[], int]) -> int:
+    """Run a command; errors the user can act on become one line on stderr (status 2)."""
     try:
-        return int(args.func(args) or 0)
+        return run()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -78,3 +78,21 @@ def test_malformed_file_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
     r = cli("eval", str(tmp_path / "missing.json"), "--env", "HalfCheetah-v5")
     assert r.returncode == 2 and "no such design file" in r.stderr
+
+
+def test_train_stores_the_run_in_the_workspace(tmp_path: Path) -> None:
+    ws_dir = tmp_path / "ws"
+    r = cli("train", "task", "--env", "InvertedPendulum-v5", "--steps", "2048", "--envs", "4",
+            "--workspace", str(ws_dir))
+    assert r.returncode == 0, r.stderr
+    assert "completed at step 2,048" in r.stdout
+    from studio.store import Workspace, repo
+
+    with Workspace.open(ws_dir) as ws, ws.session() as s:
+        (run,) = repo.list_runs(s)
+        assert run.status == "completed"
+        keys = repo.metric_keys(s, run.id)
+        assert "charts/SPS" in keys and any(k.startswith("Episode_Reward/") for k in keys)
+        steps, values = repo.metric_series(s, run.id, "charts/SPS")
+        assert len(steps) >= 1 and all(v > 0 for v in values)
+        assert repo.latest_checkpoint(s, run.id) is not None

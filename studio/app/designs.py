@@ -15,7 +15,7 @@ class DesignFileError(ValueError):
 
 def design_from_task(env_id: str) -> Design:
     """The task's own reward as an editable design (equal to the task's reward step by step)."""
-    from studio.sim.tasks import get_task
+    from studio.sim.registry import get_task
 
     return get_task(env_id).task_design()
 
@@ -48,7 +48,7 @@ def validate_design_file(path: Path) -> list[str]:
     features = None
     problems: list[str] = []
     try:
-        from studio.sim.tasks import get_task
+        from studio.sim.registry import get_task
 
         features = get_task(design.task).catalog.names()
     except Exception as exc:

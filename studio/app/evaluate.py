@@ -33,7 +33,7 @@ def evaluate_random(
 ) -> EvalStats:
     """Roll out uniformly random actions for ``steps`` env steps and gather term statistics."""
     from studio.app.designs import load_design
-    from studio.sim.tasks import get_task
+    from studio.sim.registry import get_task
     from studio.sim.vector import VectorEnv
 
     design = load_design(design_arg, env_id)
