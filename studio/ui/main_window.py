@@ -20,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDockWidget,
     QFileDialog,
@@ -409,6 +410,9 @@ class MainWindow(QMainWindow):
     # --- closing -----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Keep the session (layout, design, draft) in the workspace, then release it."""
+        focus = QApplication.focusWidget()
+        if focus is not None:
+            focus.clearFocus()  # an expression being typed is committed (and kept in the draft)
         self.save_session()
         self.session.runner.cancel()
         self.log_panel.detach()

@@ -387,3 +387,17 @@ def test_find_shortcut_focuses_the_feature_search(make_editor, qtbot):
     ed.tree.setFocus()
     qtbot.keyClick(ed.tree, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert ed.catalog.filter.hasFocus()
+
+
+def test_typing_a_name_offers_completions(make_editor, qtbot):
+    ed = make_editor(design_abc())
+    ed.select(ed.model.design.find("a"))
+    line = ed.term_inspector.source.line
+    line.setPlainText("")
+    line.setFocus()
+    qtbot.keyClicks(line, "abs(torso_he")
+    popup = line.completer.popup()
+    assert popup.isVisible()
+    assert line.completer.currentCompletion() == "torso_height"
+    line.completer.activated.emit(line.completer.currentCompletion())  # as Enter in the popup
+    assert line.toPlainText() == "abs(torso_height"

@@ -200,3 +200,17 @@ def test_ctrl_z_and_ctrl_shift_z_undo_and_redo_in_the_window(make_main_window, t
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert term.weight == 3.0
     assert "Weight" in win.act_undo.text() or "weight" in win.act_undo.text()
+
+
+def test_an_expression_being_typed_is_kept_when_the_window_closes(make_main_window, tmp_path,
+                                                                    qtbot):
+    ws = tmp_path / "ws"
+    win = make_main_window(ws)
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    line = win.editor.term_inspector.source.line
+    line.setFocus()
+    line.setPlainText("x_velocity - 0.5")  # typed, Enter not pressed
+    win.close()
+    again = make_main_window(ws)
+    assert again.context.design.find("forward").source == "x_velocity - 0.5"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QMimeData, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -13,20 +14,43 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
 )
-from PySide6.QtWidgets import QFrame, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCompleter,
+    QFrame,
+    QLabel,
+    QPlainTextEdit,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
-from studio.core.expr import ExpressionError, parse
+from studio.core.expr import CONSTANTS, FUNCTIONS, ExpressionError, parse
 
 ERROR_COLOR = QColor("#d0302f")
 
 
+_WORD = re.compile(r"[A-Za-z_]\w*$")
+COMPLETE_AFTER = 2
+"""Characters of a name typed before completions pop up (Ctrl+Space: at once)."""
+
+
 class _OneLine(QPlainTextEdit):
-    """A QPlainTextEdit that behaves like a line edit: no wrapping, Enter commits."""
+    """A QPlainTextEdit that behaves like a line edit: no wrapping, Enter commits.
+
+    Completes feature and function names from ``words()`` as they are typed.
+    """
 
     committed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, words: Callable[[], list[str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._words = words
+        self.completer = QCompleter(self)
+        self.completer.setWidget(self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer.setModel(QStringListModel(self.completer))
+        self.completer.activated.connect(self.insert_completion)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -35,11 +59,52 @@ class _OneLine(QPlainTextEdit):
         line = self.fontMetrics().lineSpacing()
         self.setFixedHeight(line + 2 * self.frameWidth() + 10)
 
+    def prefix(self) -> str:
+        """The name being typed just before the cursor ('' if none)."""
+        m = _WORD.search(self.toPlainText()[: self.textCursor().position()])
+        return m.group(0) if m else ""
+
+    def insert_completion(self, word: str) -> None:
+        """Replace the name being typed by ``word``."""
+        cursor = self.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor,
+                            len(self.prefix()))
+        cursor.insertText(word)
+        self.setTextCursor(cursor)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        key = event.key()
+        popup = self.completer.popup()
+        if popup.isVisible() and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape,
+                                         Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+            event.ignore()  # the completer's popup takes these
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.committed.emit()
             return
-        super().keyPressEvent(event)
+        asked = key == Qt.Key.Key_Space and bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if not asked:
+            super().keyPressEvent(event)
+        self._complete(asked or (bool(event.text()) and len(self.prefix()) >= COMPLETE_AFTER))
+
+    def _complete(self, show: bool) -> None:
+        popup = self.completer.popup()
+        if not show:
+            popup.hide()
+            return
+        model = self.completer.model()
+        assert isinstance(model, QStringListModel)
+        words = self._words()
+        if model.stringList() != words:
+            model.setStringList(words)
+        self.completer.setCompletionPrefix(self.prefix())
+        if self.completer.completionCount() == 0:
+            popup.hide()
+            return
+        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+        rect = self.cursorRect()
+        rect.setWidth(popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width())
+        self.completer.complete(rect)
 
     def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt's name
         # Pasting a multi-line text keeps one line.
@@ -47,7 +112,8 @@ class _OneLine(QPlainTextEdit):
 
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
         super().focusOutEvent(event)
-        self.committed.emit()
+        if event.reason() != Qt.FocusReason.PopupFocusReason:  # not for the completions
+            self.committed.emit()
 
 
 class ExpressionEdit(QWidget):
@@ -71,7 +137,7 @@ class ExpressionEdit(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        self.line = _OneLine()
+        self.line = _OneLine(self._completions)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
@@ -130,6 +196,10 @@ class ExpressionEdit(QWidget):
         return None
 
     # --- internals --------------------------------------------------------------------------
+    def _completions(self) -> list[str]:
+        names = self._names()
+        return sorted(names or []) + sorted(FUNCTIONS) + sorted(CONSTANTS)
+
     def _show_error(self, exc: ExpressionError) -> None:
         text = self.text()
         start = max(0, min(exc.col - 1, len(text)))
