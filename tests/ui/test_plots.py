@@ -68,8 +68,9 @@ def test_weight_zero_clears_the_terms_values(panel, qtbot) -> None:
 
 
 def test_heatmap_matches_the_compiled_design(panel, qtbot, trace) -> None:
-    with qtbot.waitSignal(panel.heatmap_updated, timeout=20_000):
-        panel.set_heatmap("total", "pole_angle", "cart_position", step=10)
+    panel.set_heatmap("total", "pole_angle", "cart_position", step=10)
+    qtbot.waitUntil(lambda: panel.heatmap_shown
+                    == ("total", "pole_angle", "cart_position", 10), timeout=20_000)
     hm = panel.heatmap
     assert hm.values is not None and hm.values.shape == (64, 64)
     compiled = compile_design(_design(), dtype=torch.float64)

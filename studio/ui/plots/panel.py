@@ -148,6 +148,8 @@ class PlotsPanel(QWidget):
         self._ctx = context
         self.trace: Any = None
         self.evaluated: Evaluated | None = None
+        self.heatmap_shown: tuple[str, str, str, int] | None = None
+        """What the heat map shows: (term or total, x feature, y feature, held step)."""
         self._recorder = TaskRunner(self)
         self._evaluator = TaskRunner(self)
         self._heat = TaskRunner(self)
@@ -367,6 +369,7 @@ class PlotsPanel(QWidget):
 
     def set_heatmap(self, which: str, x: str, y: str, step: int = 0) -> None:
         """Choose what the heat map shows (the redraw follows in a worker)."""
+        self._heat.cancel()  # a grid for the previous choice must not arrive after this
         self.which_combo.setCurrentText(which)
         self.x_combo.setCurrentText(x)
         self.y_combo.setCurrentText(y)
@@ -397,16 +400,17 @@ class PlotsPanel(QWidget):
             return
         step = min(self.state_slider.value(), self.trace.length - 1)
         base = self.trace.feature_state(step)
-        self._heat_args = (which, x, y, (base.get(x), base.get(y)))
+        self._heat_args = (which, x, y, (base.get(x), base.get(y)), step)
         self._heat.start(heatmap_task, (self._ctx.design.copy(), base, x, y, self._range(x),
                                         self._range(y), which, 64))
 
     @Slot(object)
     def _on_heatmap(self, result: tuple[np.ndarray, ...]) -> None:
         xs, ys, values = result
-        which, x, y, marker = self._heat_args
+        which, x, y, marker, step = self._heat_args
         self.heatmap.show_grid(xs, ys, values, x, y, f"{which} over {x} × {y}",
                                None if marker[0] is None else marker)
+        self.heatmap_shown = (which, x, y, step)
         self.heatmap_updated.emit()
 
     # -- live episode -------------------------------------------------------------------------
