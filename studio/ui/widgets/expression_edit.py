@@ -103,7 +103,8 @@ class _OneLine(QPlainTextEdit):
             return
         popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
         rect = self.cursorRect()
-        rect.setWidth(popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width())
+        longest = max(popup.fontMetrics().horizontalAdvance(w) for w in words)
+        rect.setWidth(longest + popup.verticalScrollBar().sizeHint().width() + 24)
         self.completer.complete(rect)
 
     def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt's name
