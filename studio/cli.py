@@ -28,7 +28,8 @@ def _app(args: argparse.Namespace) -> int:
         except ValueError:
             raise CLIError(f"--size expects WIDTHxHEIGHT, e.g. 1600x1000, got {args.size!r}") from None
         size = (w, h)
-    return run_app(Path(args.workspace), screenshot=args.screenshot, size=size)
+    workspace = Path(args.workspace) if args.workspace else None
+    return run_app(workspace, screenshot=args.screenshot, size=size)
 
 
 def _design(args: argparse.Namespace) -> int:
@@ -96,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Design reward functions visually, train on them live, export the code. "
         "Without a subcommand, opens the app.",
     )
-    p.add_argument("--workspace", default=str(DEFAULT_WORKSPACE), help="workspace folder (default: %(default)s)")
+    p.add_argument("--workspace", default=None,
+                   help=f"workspace folder (default: the one used last, else {DEFAULT_WORKSPACE})")
     p.add_argument("--screenshot", metavar="FILE.png", help="open the app, save a screenshot of the main window, exit")
     p.add_argument("--size", metavar="WxH", help="window size for --screenshot, e.g. 1600x1000")
     p.set_defaults(func=_app)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from studio.core.shapes import ParamSpec
+
+if TYPE_CHECKING:
+    import torch
 
 
 def combine_sum(xp: Any, parts: Sequence[Any]) -> Any:
@@ -114,6 +115,8 @@ def combine(xp: Any, name: str, parts: Sequence[Any], params: dict[str, Any] | N
 
 def krc(x: torch.Tensor) -> torch.Tensor:
     """KRC along the last dimension of ``x`` (spec §1): ``s * prod(|x_i|) ** (1/n)``."""
+    import torch
+
     out: torch.Tensor = combine_krc(torch, list(torch.unbind(x, dim=-1)))
     return out
 
