@@ -110,8 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not window.open_workspace(ws_path):
         print("bench_gui: could not open the workspace", file=sys.stderr)
         return 2
-    if hasattr(window, "ensure_task"):
-        window.ensure_task(args.env)
+    owner = getattr(window, "session", window)  # where the window keeps its task loading
+    if hasattr(owner, "ensure_task"):
+        owner.ensure_task(args.env)
     settle(window)
     ctx = window.context
     if ctx.task is None or getattr(ctx.task, "env_id", None) != args.env:
