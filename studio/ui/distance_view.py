@@ -63,7 +63,9 @@ def distance_colour(d: float) -> QColor:
     """Green at 0, yellow at 0.5, red at 1 (clipped), for a matrix cell's background."""
     d = float(np.clip(d, 0.0, 1.0)) if np.isfinite(d) else 0.5
     a, b, t = (_LOW, _MID, d / 0.5) if d <= 0.5 else (_MID, _HIGH, (d - 0.5) / 0.5)
-    return QColor.fromRgbF(*(x + (y - x) * t for x, y in zip(a.getRgbF()[:3], b.getRgbF()[:3], strict=True)))
+    mix = [x + (y - x) * t for x, y in ((a.redF(), b.redF()), (a.greenF(), b.greenF()),
+                                        (a.blueF(), b.blueF()))]
+    return QColor.fromRgbF(mix[0], mix[1], mix[2])
 
 
 # --- the work (Qt-free, in a worker thread) -------------------------------------------------
@@ -406,11 +408,16 @@ class DistanceMatrixWidget(QWidget):
 
     def diff_rows(self) -> list[tuple[str, str, str, str]]:
         """(node, field, row value, column value) of the shown diff (tests, summaries)."""
-        out, node = [], ""
+        def text(r: int, c: int) -> str:
+            item = self.diff_table.item(r, c)
+            return item.text() if item is not None else ""
+
+        out: list[tuple[str, str, str, str]] = []
+        node = ""
         for r in range(self.diff_table.rowCount()):
-            node = self.diff_table.item(r, 0).text() or node
-            out.append((node, *(self.diff_table.item(r, c).text() for c in (2, 3, 4))))
-        return out  # type: ignore[return-value]
+            node = text(r, 0) or node
+            out.append((node, text(r, 2), text(r, 3), text(r, 4)))
+        return out
 
     def shutdown(self) -> None:
         """Stop a running computation (its result is dropped)."""

@@ -319,7 +319,8 @@ class ExportDialog(QDialog):
 
     def _on_done(self, outcome: ExportOutcome) -> None:
         if outcome.error:
-            self._show_error(f"Cannot export as {outcome.fmt}: {outcome.error}")
+            hint = "" if outcome.fmt == "json" else " (The json format exports any design.)"
+            self._show_error(f"Cannot export as {outcome.fmt}: {outcome.error}.{hint}")
             return
         self.error_label.hide()
         self.preview.setPlainText(outcome.text)

@@ -96,7 +96,13 @@ def report_rows(result: Any) -> list[ReportRow]:
         if _COMPONENT_ISSUE.match(issue.message):
             continue
         detail = issue.message + (f": {issue.code}" if issue.code else "")
-        rows.append(ReportRow(issue.line, "", "note" if "weight 1" in issue.message else "not imported", detail))
+        if "weight 1" in issue.message:
+            outcome = "note"
+        elif code_names:  # the sandbox runs the whole original function, this line included
+            outcome, detail = "sandboxed code", f"{detail} (runs inside the sandboxed function)"
+        else:
+            outcome = "not imported"
+        rows.append(ReportRow(issue.line, "", outcome, detail))
     return sorted(rows, key=lambda r: (r.line, r.component == ""))
 
 
@@ -335,7 +341,7 @@ class ImportDialog(QDialog):
             return None
         if not self._may_replace():
             return None
-        design = self.result.design.copy()
+        design: Design = self.result.design.copy()
         design.meta = {**design.meta, "file": self.path_edit.text().strip()}
         from studio.ui.editor.session import DesignSession
 

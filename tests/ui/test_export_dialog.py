@@ -137,3 +137,12 @@ def test_open_export_dialog_is_deleted_on_close(qtbot: Any, make_context: Any,
     qtbot.waitUntil(lambda: not dialog.runner.is_running(), timeout=20_000)
     assert dialog.isVisible() and "def compute_reward" in dialog.text()
     dialog.close()
+
+
+def test_the_main_windows_export_opens_this_dialog(make_main_window: Any, tmp_path: Path, qtbot: Any) -> None:
+    win = make_main_window(tmp_path / "ws")
+    win.export()
+    (dialog,) = win.findChildren(ExportDialog)
+    wait_ready(qtbot, dialog)
+    assert "(version 1)" in dialog.text()  # the workspace's first version, as saved
+    dialog.close()

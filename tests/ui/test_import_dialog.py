@@ -96,6 +96,7 @@ def test_opt_in_keeps_code_terms_but_runs_nothing(make_import: Any, never_sandbo
     rows = {r.component: r for r in dialog.rows if r.component}
     assert rows["weird"].outcome == "sandboxed code"
     assert [c.name for c in dialog.result.code_terms] == ["weird"]
+    assert all(r.outcome in ("term", "sandboxed code") for r in dialog.rows)
     dialog.import_as_new_design()
     assert [t.source for t in editor.context.design.terms()] == ["x_velocity", "code_weird"]
     assert not marker.exists() and never_sandboxed == []
@@ -135,3 +136,19 @@ def test_menu_action_opens_the_dialog(qtbot: Any, make_context: Any, no_leaked_w
     dialogs = window.findChildren(ImportDialog)
     assert len(dialogs) == 1 and dialogs[0].isVisible()
     dialogs[0].close()
+
+
+def test_import_from_the_main_window_starts_a_new_unsaved_design(make_main_window: Any, tmp_path: Path,
+                                                                 never_sandboxed: list[Any]) -> None:
+    from studio.ui.import_dialog import open_import_dialog
+
+    win = make_main_window(tmp_path / "ws")
+    saved = win.context.current_version_id
+    dialog = open_import_dialog(win.context, win, EUREKA)
+    assert dialog.isVisible() and dialog.result is not None
+    dialog.import_as_new_design()
+    assert win.context.design.name == "eureka_halfcheetah_imported"
+    assert win.context.current_version_id is None and saved is not None
+    assert "eureka_halfcheetah_imported (unsaved)" in win.windowTitle()
+    assert [t.name for t in win.context.design.terms()] == [
+        "speed_reward", "level_reward", "ctrl_penalty", "height_bonus"]
