@@ -200,6 +200,9 @@ class MainWindow(QMainWindow):
         self.act_save = file.addAction("&Save version…", self.save_version_dialog)
         self.act_save.setShortcut(QKeySequence("Ctrl+S"))
         self.act_export = file.addAction("&Export…", self.export)
+        self.act_export.setShortcut(QKeySequence("Ctrl+E"))
+        self.act_import = file.addAction(
+            "&Import reward code…", lambda: self._open_dialog("studio.ui.import_dialog", "open_import_dialog"))
         file.addSeparator()
         act_quit = file.addAction("&Quit", self.close)
         act_quit.setShortcut(QKeySequence("Ctrl+Q"))
@@ -221,6 +224,9 @@ class MainWindow(QMainWindow):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         view.addAction("Reset layout", self._reset_layout)
+
+        tools = bar.addMenu("&Tools")
+        self.act_epic = tools.addAction("Compare designs (&EPIC)…", self.compare_epic)
 
         help_ = bar.addMenu("&Help")
         help_.addAction("&About Reward Studio", self._about)
@@ -391,6 +397,20 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.diff_dialog = dialog
+
+    def _open_dialog(self, module: str, function: str, *args: object) -> None:
+        """Open a dialog whose module is imported on first use (keeps start-up quick)."""
+        try:
+            getattr(importlib.import_module(module), function)(self.context, self, *args)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.show_error("Cannot open the dialog", exc)
+
+    def compare_epic(self, version_ids: list[int] | None = None) -> None:
+        """EPIC distances between saved versions (the current one ticked to start with)."""
+        if version_ids is None:
+            vid = self.context.current_version_id
+            version_ids = [vid] if vid is not None else []
+        self._open_dialog("studio.ui.distance_view", "open_distance_dialog", version_ids)
 
     def export(self) -> None:
         """Open the export dialog (``studio.ui.export_dialog``, added by the export work)."""

@@ -20,7 +20,7 @@ def test_window_has_the_agreed_docks_and_menus(make_main_window, tmp_path):
     for title in ("Viewer", "Plots", "Training"):
         assert win.panels[title].objectName() == f"placeholder_{title.lower()}"
     menus = [a.text() for a in win.menuBar().actions()]
-    assert menus == ["&File", "&Edit", "&View", "&Help"]
+    assert menus == ["&File", "&Edit", "&View", "&Tools", "&Help"]
     assert win.act_undo.shortcut().toString() == "Ctrl+Z"
     assert win.act_redo.shortcut().toString() == "Ctrl+Shift+Z"
     assert win.act_save.shortcut().toString() == "Ctrl+S"
@@ -214,3 +214,15 @@ def test_an_expression_being_typed_is_kept_when_the_window_closes(make_main_wind
     win.close()
     again = make_main_window(ws)
     assert again.context.design.find("forward").source == "x_velocity - 0.5"
+
+
+def test_tools_menu_opens_the_epic_comparison_with_the_current_version(make_main_window, tmp_path, qtbot):
+    from studio.ui.distance_view import DistanceDialog
+
+    win = make_main_window(tmp_path / "ws")
+    win.act_epic.trigger()
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, DistanceDialog) and w.isVisible()]
+    assert len(dialogs) == 1
+    assert dialogs[0].widget.checked_ids() == [win.context.current_version_id]
+    dialogs[0].close()
+    assert win.act_import.text() == "&Import reward code…"
