@@ -129,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=10, help="studio epochs (default: %(default)s)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--sb3-envs", type=int, default=None,
+                   help="envs for SB3 when they should differ (default: --envs; SB3's rollout is 2048 per env)")
     p.add_argument("--sb3-subproc", action="store_true", help="SB3 on SubprocVecEnv (default DummyVecEnv)")
     p.add_argument("--skip-sb3", action="store_true", help="only the studio (RESULT has nan for SB3)")
     args = p.parse_args(argv)
@@ -141,17 +143,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, device {device}; "
           f"{args.env}, {args.steps:,} steps, {args.envs} envs; studio batch {config.batch_size} "
-          f"x {config.update_epochs} epochs / {config.num_minibatches} minibatches", flush=True)
+          f"x {config.update_epochs} epochs / {config.num_minibatches} minibatches; SB3 {args.sb3_envs or args.envs} envs; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
 
     nan = BenchResult(0, math.nan, [])
     sb3 = nan
     if not args.skip_sb3:
-        sb3 = bench_sb3(args.env, args.steps, args.envs, device, args.seed, args.sb3_subproc)
+        sb3 = bench_sb3(args.env, args.steps, args.sb3_envs or args.envs, device, args.seed, args.sb3_subproc)
         print(f"sb3:    {sb3.steps:,} steps in {sb3.seconds:.1f} s = {sb3.steps_per_s:,.0f} steps/s, "
               f"final return {sb3.final_return:.1f}", flush=True)
     studio = bench_studio(args.env, config)
     print(f"studio: {studio.steps:,} steps in {studio.seconds:.1f} s = {studio.steps_per_s:,.0f} steps/s, "
           f"final return {studio.final_return:.1f}", flush=True)
+    print(f"load average at the end {os.getloadavg()[0]:.2f} (other work on the machine skews both figures)")
     if args.target_return == "sb3":
         target: float | None = sb3.final_return
     else:
