@@ -233,3 +233,21 @@ class WorkspaceService:
         """Store any other setting (JSON-serialisable)."""
         with self.workspace.session() as s:
             repo.set_setting(s, key, value)
+
+
+def latest_checkpoint_for_task(workspace: Workspace, env_id: str) -> Path | None:
+    """The newest checkpoint file of any run of ``env_id`` in ``workspace`` that still exists."""
+    with workspace.session() as s:
+        task_ids = {t.id for t in repo.list_tasks(s) if t.env_id == env_id}
+        runs = sorted((r for r in repo.list_runs(s) if r.task_id in task_ids), key=lambda r: r.id, reverse=True)
+        for run in runs:
+            ck = repo.latest_checkpoint(s, run.id)
+            if ck is None:
+                continue
+            try:
+                path = workspace.resolve(ck.path)
+            except Exception:  # a path that leaves the workspace is ignored
+                continue
+            if path.exists():
+                return Path(path)
+    return None

@@ -146,7 +146,9 @@ def run_app(workspace: Path | None, screenshot: str | None = None,
             print(f"reward-studio: could not open the workspace {workspace}", file=sys.stderr)
             window.close()
             return 2
-        if size is not None:  # a restored layout may carry another size
+        if window.size().width() != w or window.size().height() != h:
+            # A restored layout carries the size of another session: the picture has the
+            # size asked for (or the default), whatever was saved.
             window.resize(w, h)
             app.processEvents()
             window.fit_docks()

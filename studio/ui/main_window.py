@@ -315,7 +315,12 @@ class MainWindow(QMainWindow):
         self.open_workspace(Path(path))
 
     def save_session(self) -> None:
-        """Store the layout, the open version and any unsaved edits in the workspace."""
+        """Store the layout, the open version and any unsaved edits in the workspace.
+
+        Screenshot mode (``interactive`` off) leaves the user's saved session alone.
+        """
+        if not getattr(self, "interactive", True):
+            return
         try:
             self.session.save_state(self.layout_state())
         except Exception as exc:  # noqa: BLE001 - closing must not fail

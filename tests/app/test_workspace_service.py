@@ -72,3 +72,26 @@ def test_unknown_and_broken_versions(svc):
 def test_second_open_is_refused_with_a_clear_message(svc, tmp_path):
     with pytest.raises(WorkspaceLockedError, match="already open"):
         WorkspaceService.open(tmp_path / "ws")
+
+
+def test_latest_checkpoint_for_task_finds_the_newest_existing_file(tmp_path):
+    from studio.app.workspace_service import latest_checkpoint_for_task
+    from studio.store import Workspace, repo
+
+    with Workspace.open(tmp_path / "ws") as ws:
+        assert latest_checkpoint_for_task(ws, "Hopper-v5") is None
+        with ws.session() as s:
+            v = repo.save_design_version(s, "Hopper-v5", "d", {"name": "d"}, "first")
+            old, new = repo.create_run(s, v.id), repo.create_run(s, v.id)
+            repo.add_checkpoint(s, old.id, 100, "media/runs/run-1/checkpoint.pt")
+            repo.add_checkpoint(s, new.id, 50, "media/runs/run-2/checkpoint.pt")
+        # Only the older run's file exists on disk: the newer run's record is skipped.
+        path = ws.root / "media/runs/run-1/checkpoint.pt"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x")
+        assert latest_checkpoint_for_task(ws, "Hopper-v5") == path
+        assert latest_checkpoint_for_task(ws, "Ant-v5") is None
+        newer = ws.root / "media/runs/run-2/checkpoint.pt"
+        newer.parent.mkdir(parents=True)
+        newer.write_bytes(b"y")
+        assert latest_checkpoint_for_task(ws, "Hopper-v5") == newer

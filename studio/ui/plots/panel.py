@@ -112,6 +112,7 @@ class PlotsPanel(QWidget):
         self.cancel_button.clicked.connect(self._recorder.cancel)
         self.progress = QProgressBar(maximum=100, textVisible=False)
         self.progress.setMaximumWidth(120)
+        self.progress.setVisible(False)
         self.status = QLabel("")
         self.live_box = QCheckBox("Live from viewer")
         self.live_box.setToolTip("Plot the episode the viewer is playing, as it plays")
@@ -216,6 +217,7 @@ class PlotsPanel(QWidget):
     def _on_running(self, running: bool) -> None:
         self.cancel_button.setEnabled(running)
         self.record_button.setEnabled(not running)
+        self.progress.setVisible(running)
         if running:
             self.progress.setValue(0)
 

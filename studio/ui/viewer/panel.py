@@ -356,8 +356,21 @@ class ViewerPanel(QWidget):
         if self._source_kind == "training":
             self.play_snapshot(snapshot)
 
-    def _on_task(self, _task: Any) -> None:
+    def _on_task(self, task: Any) -> None:
         self.restart()
+        # A task with a trained policy in the workspace shows that policy, not random actions.
+        workspace = getattr(self._ctx, "workspace", None)
+        if task is None or workspace is None or self._source_kind != "random":
+            return
+        from studio.app.workspace_service import latest_checkpoint_for_task
+
+        try:
+            path = latest_checkpoint_for_task(workspace, task.env_id)
+        except Exception as exc:  # noqa: BLE001 - the viewer still plays a random policy
+            self.status.setText(f"No checkpoint loaded: {exc}")
+            return
+        if path is not None:
+            self.play_checkpoint(str(path))
 
     def _design_copy(self) -> Any:
         # The editor mutates its design in place: the worker thread gets its own copy.
