@@ -140,10 +140,25 @@ except BaseException as exc:
 '''
 
 
-def _library_paths() -> list[str]:
-    """stdlib and site-packages folders of this interpreter, nothing of the repository."""
-    here = Path(__file__).resolve().parents[2]
-    return [p for p in sys.path if p and os.path.isdir(p) and not os.path.abspath(p).startswith(str(here))]
+def library_paths() -> list[str]:
+    """This interpreter's library folders (stdlib, lib-dynload, site-packages), not the source tree.
+
+    The folder ``studio`` is imported from is left out, unless it lies inside the
+    interpreter's own prefix (an installed studio lives in site-packages, with numpy). A
+    virtual environment inside a source checkout keeps its site-packages.
+    """
+    source_root = os.path.abspath(Path(__file__).resolve().parents[2])
+    prefixes = {os.path.abspath(sys.prefix), os.path.abspath(sys.base_prefix)}
+
+    def in_prefix(path: str) -> bool:
+        return any(path == pre or path.startswith(pre + os.sep) for pre in prefixes)
+
+    def keep(p: str) -> bool:
+        path = os.path.abspath(p)
+        in_source = path == source_root or path.startswith(source_root + os.sep)
+        return in_prefix(path) or not in_source
+
+    return [p for p in sys.path if p and os.path.isdir(p) and keep(p)]
 
 
 def run_sandboxed(
@@ -168,7 +183,7 @@ def run_sandboxed(
         mem=int(limits.memory_bytes),
         cpu=int(limits.cpu_seconds),
         fsize=int(limits.file_bytes),
-        paths=_library_paths(),
+        paths=library_paths(),
         source=source,
         function=function,
         torch_import="import torch\ntorch.set_num_threads(1)" if uses_torch else "",

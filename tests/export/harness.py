@@ -9,7 +9,6 @@ site-packages, and it first asserts that ``studio`` cannot be imported.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -36,12 +35,10 @@ else:
 
 
 def site_paths() -> list[str]:
-    """The interpreter's library folders (stdlib, lib-dynload, site-packages), nothing of the repo."""
-    repo = str(Path(__file__).resolve().parents[2])
-    return [
-        p for p in sys.path
-        if p and os.path.isdir(p) and not os.path.abspath(p).startswith(repo)
-    ]
+    """The interpreter's library folders, nothing of the repo: the sandbox's own rule."""
+    from studio.export.sandbox import library_paths
+
+    return library_paths()
 
 
 def run_isolated(folder: Path, body: str, timeout: float = 120.0) -> str:
