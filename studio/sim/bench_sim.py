@@ -1,6 +1,6 @@
 """Stepping speed: the studio's VectorEnv against Gymnasium's vector envs and raw MuJoCo.
 
-    python -m studio.sim.bench_sim --env HalfCheetah-v5 --envs 8 --seconds 2
+    python -m studio.sim.bench_sim --env HalfCheetah-v5 --envs 32 --seconds 2
 
 Prints, for the same number of environments, env steps per second of the studio
 :class:`~studio.sim.vector.VectorEnv` (with and without the task design's features),
@@ -176,7 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cores = os.cpu_count() or 1
     parser = argparse.ArgumentParser(prog="bench_sim", description="Vector stepping speed of a task.")
     parser.add_argument("--env", default="HalfCheetah-v5", help="task id (default HalfCheetah-v5)")
-    parser.add_argument("--envs", type=int, default=4 * cores, help="number of environments (default 4 x cores)")
+    parser.add_argument("--envs", type=int, default=16 * cores,
+                        help="number of environments (default 16 x cores: enough to amortise "
+                        "the per-step Python work over the batch)")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each measurement burst")
     parser.add_argument("--repeat", type=int, default=3,
                         help="alternate the limit and studio bursts this many times, keep the best of each")

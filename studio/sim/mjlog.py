@@ -3,7 +3,9 @@
 MuJoCo prints warnings (an unstable simulation, a deprecated model attribute, a full
 contact buffer) straight to stdout, where a desktop app loses them. After
 :func:`install_warning_handler` they go to the ``studio.mujoco`` logger at WARNING
-level, so the app's log view and log files show them with a timestamp.
+level, so the app's log view and log files show them with a timestamp. A message seen
+before (the same model compiled for each of 32 environments) is logged again at DEBUG
+only, so that one cause makes one warning.
 """
 
 from __future__ import annotations
@@ -19,12 +21,19 @@ logger = logging.getLogger(LOGGER_NAME)
 
 _lock = threading.Lock()
 _installed = False
+_seen: set[str] = set()
+_MAX_SEEN = 1000
 
 
 def _on_warning(message: str) -> None:
     """MuJoCo's warning callback. It runs inside MuJoCo calls: it must never raise."""
     with contextlib.suppress(Exception):  # an exception here would cross into C code
-        logger.warning("%s", message.strip())
+        text = message.strip()
+        with _lock:
+            repeat = text in _seen
+            if not repeat and len(_seen) < _MAX_SEEN:
+                _seen.add(text)
+        logger.log(logging.DEBUG if repeat else logging.WARNING, "%s", text)
 
 
 def install_warning_handler() -> None:
@@ -39,6 +48,12 @@ def install_warning_handler() -> None:
             return
         mujoco.set_mju_user_warning(_on_warning)
         _installed = True
+
+
+def forget_seen() -> None:
+    """Log every message at WARNING again the next time it comes (a fresh session, tests)."""
+    with _lock:
+        _seen.clear()
 
 
 def uninstall_warning_handler() -> None:

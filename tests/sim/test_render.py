@@ -134,6 +134,7 @@ def test_mujoco_warnings_go_to_logging(caplog: pytest.LogCaptureFixture) -> None
     )
     mjlog.install_warning_handler()
     mjlog.install_warning_handler()  # idempotent
+    mjlog.forget_seen()
     try:
         assert mjlog.is_installed()
         data = mujoco.MjData(model)
@@ -213,3 +214,21 @@ def test_viewer_bench_prints_one_result_line(capsys: pytest.CaptureFixture[str])
     assert float(fields["fps"]) > 0 and float(fields["baseline_fps"]) > 0
     assert (fields["width"], fields["height"]) == ("160", "120")
     assert fields["backend"] == os.environ["MUJOCO_GL"]
+
+
+def test_a_repeated_mujoco_warning_is_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    model = mujoco.MjModel.from_xml_string(
+        "<mujoco><worldbody><body><freejoint/><geom size='.1'/></body></worldbody></mujoco>"
+    )
+    mjlog.install_warning_handler()
+    mjlog.forget_seen()
+    try:
+        with caplog.at_level(logging.DEBUG, logger=mjlog.LOGGER_NAME):
+            for _ in range(3):
+                data = mujoco.MjData(model)
+                data.qpos[0] = np.nan
+                mujoco.mj_step(model, data)
+        levels = [r.levelno for r in caplog.records if r.name == "studio.mujoco"]
+        assert levels == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+    finally:
+        mjlog.uninstall_warning_handler()
