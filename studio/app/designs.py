@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.core.design import Design, DesignError, validate
-
-
-class DesignFileError(ValueError):
-    """A design file that cannot be read; the message names the file and the place."""
-
-    user_facing = True
+from studio.core.design import Design, DesignFileError, validate
 
 
 def design_from_task(env_id: str) -> Design:
@@ -24,19 +18,9 @@ def load_design(arg: str | Path, env_id: str | None = None) -> Design:
     """A design from a file path, or the task's own reward when ``arg`` is ``task``."""
     if str(arg) == "task":
         if env_id is None:
-            raise DesignFileError("'task' needs the task: pass --env")
+            raise DesignFileError("task", "the task's own reward needs the task: pass --env")
         return design_from_task(env_id)
-    path = Path(arg)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise DesignFileError(f"{path}: no such design file") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise DesignFileError(f"{path}: not a design file ({type(exc).__name__})") from None
-    try:
-        return Design.loads(text)
-    except DesignError as exc:
-        raise DesignFileError(f"{path}: {exc}") from None
+    return Design.load(arg)
 
 
 def validate_design_file(path: Path) -> list[str]:
@@ -44,7 +28,7 @@ def validate_design_file(path: Path) -> list[str]:
     try:
         design = load_design(path)
     except DesignFileError as exc:
-        return [str(exc).removeprefix(f"{path}: ")]
+        return [exc.reason]
     features = None
     problems: list[str] = []
     try:

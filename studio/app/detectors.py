@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.analysis import DOMINANCE_SHARE, TermStats, is_constant, term_statistics
+
 __all__ = [
     "Finding", "TermStats", "constant_terms", "dominant_terms", "range_edges",
     "repetitive_behaviour", "return_rises_task_falls", "reward_spikes", "run_detectors",
     "term_statistics",
 ]
 
-DOMINANCE_SHARE = 0.8
-"""A term whose share of the total magnitude exceeds this dominates the reward."""
 
 
 @dataclass(frozen=True)
@@ -52,71 +52,9 @@ class Finding:
     """The term concerned, where there is one."""
 
 
-@dataclass(frozen=True)
-class TermStats:
-    """Statistics of one term's values (per step or per episode)."""
-
-    name: str
-    mean: float
-    min: float
-    max: float
-    share: float
-    """Share of the summed magnitude of all terms, in [0, 1]."""
-    correlation: float
-    """Pearson correlation with the task score (NaN without one or when constant)."""
-    dominates: bool
-    never_changes: bool
-
-
 def _arr(x: Any) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64).reshape(-1)
     return a[np.isfinite(a)] if a.size else a
-
-
-def _is_constant(a: np.ndarray, rel_tol: float = 1e-6) -> bool:
-    if a.size < 2:
-        return False
-    return float(np.ptp(a)) <= rel_tol * max(1.0, float(np.max(np.abs(a))))
-
-
-def _corr(a: np.ndarray, b: np.ndarray) -> float:
-    n = min(a.size, b.size)
-    if n < 3:
-        return float("nan")
-    a, b = a[:n], b[:n]
-    if _is_constant(a) or _is_constant(b):
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def term_statistics(values: Mapping[str, Sequence[float] | np.ndarray],
-                    task_score: Sequence[float] | np.ndarray | None = None,
-                    threshold: float = DOMINANCE_SHARE) -> list[TermStats]:
-    """Mean, min, max, share of magnitude and correlation with the task score per term.
-
-    ``values`` are signed, weighted contributions (the design's components) aligned in
-    time with ``task_score``; a term with no data is skipped.
-    """
-    arrays = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in values.items()}
-    arrays = {k: v for k, v in arrays.items() if v.size}
-    mags = {k: float(np.nansum(np.abs(v))) for k, v in arrays.items()}
-    total = sum(mags.values())
-    score = None if task_score is None else np.asarray(task_score, dtype=np.float64).reshape(-1)
-    out = []
-    for name, v in arrays.items():
-        finite = v[np.isfinite(v)]
-        share = mags[name] / total if total > 0 else 0.0
-        out.append(TermStats(
-            name=name,
-            mean=float(np.mean(finite)) if finite.size else float("nan"),
-            min=float(np.min(finite)) if finite.size else float("nan"),
-            max=float(np.max(finite)) if finite.size else float("nan"),
-            share=share,
-            correlation=float("nan") if score is None else _corr(v, score),
-            dominates=len(arrays) > 1 and share > threshold,
-            never_changes=_is_constant(finite),
-        ))
-    return out
 
 
 def _trend(x: np.ndarray) -> tuple[float, float]:
@@ -182,7 +120,7 @@ def constant_terms(values: Mapping[str, Sequence[float] | np.ndarray],
     out = []
     for name, v in values.items():
         a = _arr(v)
-        if _is_constant(a, rel_tol):
+        if is_constant(a, rel_tol):
             out.append(Finding(
                 "constant_term", "warning",
                 f"{name} stays at {a[0]:.4g} over all {a.size} samples",

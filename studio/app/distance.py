@@ -156,7 +156,8 @@ def pool_samples(pool: StatePool, n: int, seed: int = 0) -> EpicSamples:
     return EpicSamples.draw(ids, ids, n, n, rng, transitions=pool.transitions(), done=pool.transition_done())
 
 
-def _gamma(designs: Sequence[Design], gamma: float | None) -> float:
+def epic_gamma(designs: Sequence[Design], gamma: float | None = None) -> float:
+    """The canonicalisation's discount: ``gamma``, else the first enabled shaping's, else 0.99."""
     if gamma is not None:
         return gamma
     for d in designs:
@@ -186,7 +187,7 @@ def epic_matrix(
     pool = pool or random_pool(env, states=max(2 * samples, 200), seed=seed)
     epic_samples = pool_samples(pool, samples, seed)
     rewards = [design_reward(d, pool.features, pool.state_features) for d in designs]
-    return epic_matrix_of(rewards, epic_samples, _gamma(designs, gamma))
+    return epic_matrix_of(rewards, epic_samples, epic_gamma(designs, gamma))
 
 
 def distance(a: Design, b: Design, samples: int = 500, env: str | None = None, **kw: Any) -> float:

@@ -96,7 +96,7 @@ def format_stats(s: EvalStats) -> str:
         ep = s.episode_returns.get(st.name, [])
         ep_mean = f"{np.mean(ep):11.3f}" if ep else f"{'-':>11}"
         scale = f"{s.scales[st.name]:11.3g}" if st.name in s.scales else f"{'-':>11}"
-        corr = f"{st.corr_task:12.2f}" if np.isfinite(st.corr_task) else f"{'-':>12}"
+        corr = f"{st.correlation:12.2f}" if np.isfinite(st.correlation) else f"{'-':>12}"
         lines.append(f"{st.name:<24}{st.mean:11.4f}{st.min:11.4f}{st.max:11.4f}{st.share:8.0%}{corr}{scale}{ep_mean}")
     for key in ("total", "task_score"):
         ep = s.episode_returns.get(key, [])

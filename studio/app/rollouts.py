@@ -25,7 +25,7 @@ from studio.core.compile import compile_design
 from studio.core.design import Design
 
 __all__ = [
-    "Policy", "RolloutTrace", "action_bounds", "evaluate_features", "evaluate_trace", "heatmap_grid", "load_task", "make_env", "policy_from_checkpoint",
+    "Policy", "RolloutTrace", "action_bounds", "evaluate_features", "evaluate_trace", "load_task", "make_env", "policy_from_checkpoint",
     "policy_from_snapshot", "random_policy", "record_rollout", "zero_policy",
 ]
 
@@ -62,23 +62,13 @@ def task_env_id(task: Any) -> str:
 
 
 def make_env(task: Any, num_envs: int = 1, seed: int = 0) -> Any:
-    """A vector env of ``task`` (``studio.sim.vector.VectorEnv``; Gymnasium if it is absent).
+    """A :class:`studio.sim.vector.VectorEnv` of ``task`` (a task object or an id).
 
-    The env has ``reset``, ``step`` -> ``StepResult``, ``set_feature_names``, ``datas``,
-    ``obs_dim``, ``act_dim``, ``action_low``, ``action_high`` and ``close``.
+    Gymnasium ids without a built-in adapter run through Gymnasium inside ``VectorEnv``.
     """
-    try:
-        from studio.sim.vector import VectorEnv
-    except ImportError:
-        return GymVectorEnv(task_env_id(task), num_envs, seed)
-    resolved = load_task(task)
-    if not getattr(resolved, "native", True):
-        try:
-            from studio.sim.gym_vector import GymVectorEnv as SimGymVectorEnv
-        except ImportError:
-            return GymVectorEnv(task_env_id(task), num_envs, seed)
-        return SimGymVectorEnv(resolved, num_envs, seed)
-    return VectorEnv(resolved, num_envs, seed)
+    from studio.sim.vector import VectorEnv
+
+    return VectorEnv(load_task(task), num_envs, seed)
 
 
 def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -87,106 +77,6 @@ def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
     low = np.asarray(src.action_low, dtype=np.float64).reshape(-1)
     high = np.asarray(src.action_high, dtype=np.float64).reshape(-1)
     return np.where(np.isfinite(low), low, -1.0), np.where(np.isfinite(high), high, 1.0)
-
-
-@dataclass
-class _Step:
-    obs: np.ndarray
-    task_reward: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
-    final_obs: np.ndarray
-    features: dict[str, np.ndarray]
-    prev_features: dict[str, np.ndarray]
-    episode_return: np.ndarray
-    episode_length: np.ndarray
-
-
-class GymVectorEnv:
-    """Stand-in for ``VectorEnv`` over Gymnasium, used only where ``studio.sim.vector`` is absent.
-
-    Features: the numeric entries of Gymnasium's ``info``, ``alive``, ``ctrl_cost``/``ctrl_sq`` (sum of
-    squared actions), ``qpos_<i>`` and ``qvel_<i>``.
-    """
-
-    def __init__(self, env_id: str, num_envs: int = 1, seed: int = 0,
-                 max_episode_steps: int = 1000) -> None:
-        import gymnasium as gym
-
-        self.envs: list[Any] = [gym.make(env_id, max_episode_steps=max_episode_steps)
-                                for _ in range(num_envs)]
-        self.num_envs, self.seed = num_envs, seed
-        space: Any = self.envs[0].action_space
-        self.obs_dim = int(np.prod(self.envs[0].observation_space.shape))
-        self.act_dim = int(np.prod(space.shape))
-        self.action_low = np.asarray(space.low, dtype=np.float64)
-        self.action_high = np.asarray(space.high, dtype=np.float64)
-        self.model = self.envs[0].unwrapped.model
-        self.names: list[str] = []
-        self._ret = np.zeros(num_envs)
-        self._len = np.zeros(num_envs, dtype=np.int64)
-        self._prev: list[dict[str, float]] = [{} for _ in range(num_envs)]
-
-    @property
-    def datas(self) -> list[Any]:
-        """The ``MjData`` of every env."""
-        return [e.unwrapped.data for e in self.envs]
-
-    def set_feature_names(self, names: Sequence[str]) -> None:
-        """Compute only these features."""
-        self.names = list(names)
-
-    def _feats(self, i: int, info: Mapping[str, Any], terminated: bool,
-               action: np.ndarray) -> dict[str, float]:
-        data = self.envs[i].unwrapped.data
-        out = {k: float(v) for k, v in info.items() if np.ndim(v) == 0}
-        out["alive"] = 0.0 if terminated else 1.0
-        out["ctrl_cost"] = out["ctrl_sq"] = float(np.sum(np.square(action)))
-        out.update({f"qpos_{j}": float(x) for j, x in enumerate(data.qpos)})
-        out.update({f"qvel_{j}": float(x) for j, x in enumerate(data.qvel)})
-        return out
-
-    def reset(self, seed: int | None = None) -> np.ndarray:
-        """Reset every env (env i seeded with ``seed + i``)."""
-        base = self.seed if seed is None else seed
-        obs = [e.reset(seed=base + i)[0] for i, e in enumerate(self.envs)]
-        self._ret[:] = 0
-        self._len[:] = 0
-        self._prev = [{} for _ in self.envs]
-        return np.stack(obs).astype(np.float64)
-
-    def step(self, actions: np.ndarray) -> _Step:
-        """Step every env; ended episodes restart in the same call."""
-        n = self.num_envs
-        obs, final_obs = np.zeros((n, self.obs_dim)), np.zeros((n, self.obs_dim))
-        rew, term, trunc = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        ep_ret, ep_len = np.full(n, np.nan), np.zeros(n, dtype=np.int64)
-        feats = {k: np.zeros(n) for k in self.names}
-        prev = {k: np.zeros(n) for k in self.names}
-        for i, env in enumerate(self.envs):
-            a = np.clip(actions[i], self.action_low, self.action_high)
-            o, r, te, tr, info = env.step(a)
-            f = self._feats(i, info, te, a)
-            for k in self.names:
-                feats[k][i] = f.get(k, 0.0)
-                prev[k][i] = self._prev[i].get(k, f.get(k, 0.0))
-            self._prev[i] = f
-            rew[i], term[i], trunc[i] = r, te, tr
-            self._ret[i] += r
-            self._len[i] += 1
-            final_obs[i] = o
-            if te or tr:
-                ep_ret[i], ep_len[i] = self._ret[i], self._len[i]
-                self._ret[i], self._len[i] = 0.0, 0
-                self._prev[i] = {}
-                o, _ = env.reset()
-            obs[i] = o
-        return _Step(obs, rew, term, trunc, final_obs, feats, prev, ep_ret, ep_len)
-
-    def close(self) -> None:
-        """Close every env."""
-        for e in self.envs:
-            e.close()
 
 
 def env_model(env: Any) -> Any:
@@ -468,38 +358,3 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
     finally:
         if own_env:
             env.close()
-
-
-# --- heat maps ---------------------------------------------------------------------------------
-
-
-def heatmap_grid(design: Design, base: Mapping[str, float], x_feature: str, y_feature: str,
-                 x_range: tuple[float, float], y_range: tuple[float, float],
-                 which: str = "total", resolution: int = 64,
-                 step: float = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A term (or ``total``) over two features, the others held at ``base`` (Lucy-SKG contour).
-
-    Returns ``(xs[nx], ys[ny], values[ny, nx])``; ``which`` is ``total``, a component or a
-    term (a term gives its weighted component where it has one, else its shaped value).
-    Potential shaping is left out: it needs two states.
-    """
-    xs = np.linspace(float(x_range[0]), float(x_range[1]), resolution)
-    ys = np.linspace(float(y_range[0]), float(y_range[1]), resolution)
-    gx, gy = np.meshgrid(xs, ys)
-    d = design.copy()
-    d.shaping = None
-    compiled = compile_design(d, dtype=torch.float64)
-    n = gx.size
-    feats = {name: np.full(n, float(base.get(name, 0.0))) for name in compiled.required_features}
-    feats[x_feature] = gx.reshape(-1)
-    feats[y_feature] = gy.reshape(-1)
-    out = compiled(feats, step=step, check_finite=False)
-    if which == "total":
-        vals = out.total
-    elif which in out.components:
-        vals = out.components[which]
-    elif which in out.values:
-        vals = out.values[which]
-    else:
-        raise KeyError(f"no term, group or component called {which!r} in this design")
-    return xs, ys, vals.numpy().reshape(gy.shape)

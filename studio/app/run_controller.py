@@ -35,7 +35,7 @@ from studio.train.messages import (
 )
 from studio.train.ppo import PPOConfig
 
-__all__ = ["PollResult", "ProcessLike", "RunController", "fallback_env_factory"]
+__all__ = ["PollResult", "ProcessLike", "RunController"]
 
 
 class ProcessLike(Protocol):
@@ -52,15 +52,6 @@ class ProcessLike(Protocol):
 
 ProcessFactory = Callable[..., ProcessLike]
 """``factory(config, design_doc, env_id, run_dir, *, run_key, design_version, env_factory)``."""
-
-
-def fallback_env_factory() -> str | None:
-    """The trainer's env factory: None (``studio.sim.vector``) when present, else Gymnasium."""
-    try:
-        import studio.sim.vector  # noqa: F401
-    except ImportError:
-        return "studio.app.rollouts:GymVectorEnv"
-    return None
 
 
 def _default_factory(*args: Any, **kwargs: Any) -> ProcessLike:
@@ -150,7 +141,7 @@ class RunController:
             self._process = self._factory(
                 config, document, env_id, str(run_dir), run_key=str(run_id),
                 design_version=str(version_id), checkpoint_every=checkpoint_every,
-                env_factory=env_factory if env_factory is not None else fallback_env_factory())
+                env_factory=env_factory)
             self._process.start()
         except Exception as exc:
             self._set_status(RunStatus.FAILED, f"could not start training: {exc}")

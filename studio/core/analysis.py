@@ -115,52 +115,70 @@ class TermStats:
     max: float
     std: float
     share: float
-    """Share of the total's magnitude: mean|term| / sum over terms of mean|term|."""
-    corr_task: float
-    """Pearson correlation with the task score (nan when either is constant)."""
+    """Share of the total's magnitude: sum|term| / sum over terms of sum|term|, in [0, 1]."""
+    correlation: float
+    """Pearson correlation with the task score (nan without one, or when either is constant)."""
     dominates: bool
-    flat: bool
+    never_changes: bool
 
     @property
     def flags(self) -> list[str]:
-        """Human-readable warnings."""
+        """Human-readable warnings (Eureka's reward reflection)."""
         out = []
         if self.dominates:
             out.append(f"dominates ({self.share:.0%} of the reward's magnitude): rescale it or the others")
-        if self.flat:
+        if self.never_changes:
             out.append("never changes: it cannot guide learning; drop it or change its shape")
         return out
 
 
+def is_constant(a: np.ndarray, rel_tol: float = FLAT_RELATIVE_STD) -> bool:
+    """True when the finite values of ``a`` (two or more) spread less than ``rel_tol`` of their size."""
+    if a.size < 2:
+        return False
+    return float(np.ptp(a)) <= rel_tol * max(1.0, float(np.max(np.abs(a))))
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation over the common length (nan under 3 values or when one is constant)."""
+    n = min(a.size, b.size)
+    if n < 3:
+        return float("nan")
+    a, b = a[:n], b[:n]
+    if is_constant(a) or is_constant(b):
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 def term_statistics(
-    components: Mapping[str, Any], task_score: Any | None = None
+    components: Mapping[str, Any], task_score: Any | None = None, threshold: float = DOMINANCE_SHARE
 ) -> list[TermStats]:
-    """Statistics of each component over transitions; ``task_score`` per transition (optional)."""
+    """Statistics of each component over transitions, against the task score per transition.
+
+    ``components`` are signed, weighted contributions aligned in time with ``task_score``;
+    non-finite values are left out of the statistics, and an empty component is skipped.
+    """
     arrays = {k: _np(v) for k, v in components.items()}
-    mags = {k: float(np.mean(np.abs(v))) if v.size else 0.0 for k, v in arrays.items()}
+    arrays = {k: v for k, v in arrays.items() if v.size}
+    mags = {k: float(np.nansum(np.abs(v))) for k, v in arrays.items()}
     total_mag = sum(mags.values())
     score = _np(task_score) if task_score is not None else None
+    nan = float("nan")
     out = []
     for name, v in arrays.items():
-        if v.size == 0:
-            continue
+        finite = v[np.isfinite(v)]
         share = mags[name] / total_mag if total_mag > 0 else 0.0
-        std = float(np.std(v))
-        corr = float("nan")
-        if score is not None and score.shape == v.shape and std > 0 and float(np.std(score)) > 0:
-            corr = float(np.corrcoef(v, score)[0, 1])
-        flat = std <= FLAT_RELATIVE_STD * max(float(np.max(np.abs(v))), 1e-12) or std == 0.0
         out.append(
             TermStats(
                 name=name,
-                mean=float(np.mean(v)),
-                min=float(np.min(v)),
-                max=float(np.max(v)),
-                std=std,
+                mean=float(np.mean(finite)) if finite.size else nan,
+                min=float(np.min(finite)) if finite.size else nan,
+                max=float(np.max(finite)) if finite.size else nan,
+                std=float(np.std(finite)) if finite.size else nan,
                 share=share,
-                corr_task=corr,
-                dominates=len(arrays) > 1 and share > DOMINANCE_SHARE,
-                flat=flat,
+                correlation=nan if score is None else correlation(v, score),
+                dominates=len(arrays) > 1 and share > threshold,
+                never_changes=is_constant(finite),
             )
         )
     return out

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from studio.core.schedule import SCHEDULE_KINDS, Param, Schedule
@@ -34,6 +35,17 @@ class DesignError(ValueError):
         self.path = path
         self.message = message
         super().__init__(f"{path}: {message}")
+
+
+class DesignFileError(ValueError):
+    """A design file that cannot be read: the message names the file and the place."""
+
+    user_facing = True
+
+    def __init__(self, file: str, reason: str) -> None:
+        self.file = file
+        self.reason = reason
+        super().__init__(f"{file}: {reason}")
 
 
 @dataclass
@@ -164,6 +176,20 @@ class Design:
     def from_json(cls, doc: Any) -> Design:
         """Read a document, raising :class:`DesignError` with the path of the first problem."""
         return _read_design(doc)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Design:
+        """Read a design file; a missing, unreadable or malformed one raises :class:`DesignFileError`."""
+        try:
+            text = Path(path).read_text()
+        except FileNotFoundError:
+            raise DesignFileError(str(path), "no such design file") from None
+        except (IsADirectoryError, UnicodeDecodeError) as exc:
+            raise DesignFileError(str(path), f"not a design file ({type(exc).__name__})") from None
+        try:
+            return cls.loads(text)
+        except DesignError as exc:
+            raise DesignFileError(str(path), str(exc)) from None
 
     @classmethod
     def loads(cls, text: str) -> Design:

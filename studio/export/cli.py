@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from studio.core.design import Design, DesignError
+from studio.core.design import Design, DesignError, DesignFileError
 from studio.export.codegen import ExportError
 from studio.export.registry import ExporterRegistry, default_registry
 
@@ -22,20 +22,13 @@ def load_design_ref(ref: str, registry: ExporterRegistry | None = None) -> Desig
     for source in registry.sources():
         if source.matches(ref):
             return source.load(ref)
-    path = Path(ref)
     try:
-        text = path.read_text()
-    except FileNotFoundError:
+        return Design.load(ref)
+    except DesignFileError as exc:
         hint = ""
-        if ":" in ref:
+        if ":" in ref and exc.reason == "no such design file":
             hint = " (a workspace reference is WORKSPACE_DIR:name[@version], and the folder must hold studio.db)"
-        raise ExportError(f"{ref}: no such design file{hint}") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{ref}: not a design file ({type(exc).__name__})") from None
-    try:
-        return Design.loads(text)
-    except DesignError as exc:
-        raise ExportError(f"{ref}: {exc}") from None
+        raise ExportError(f"{exc}{hint}") from None
 
 
 def export_design(design: Design, fmt: str, registry: ExporterRegistry | None = None) -> str:

@@ -95,16 +95,6 @@ class EpicOutcome:
     error: str = ""
 
 
-def _gamma(designs: list[Design], gamma: float | None) -> float:
-    # The same rule as studio.app.distance.epic_matrix, so both give the same numbers.
-    if gamma is not None:
-        return gamma
-    for d in designs:
-        if d.shaping is not None and d.shaping.enabled:
-            return float(d.shaping.gamma)
-    return 0.99
-
-
 def run_epic(inputs: EpicInputs, state: TaskState) -> EpicOutcome | None:
     """EPIC distances of ``inputs.designs`` (``studio.app.distance.epic_matrix``, step by step).
 
@@ -112,7 +102,7 @@ def run_epic(inputs: EpicInputs, state: TaskState) -> EpicOutcome | None:
     sees a cancellation. A design that cannot be evaluated on the task's features (an
     unknown feature, a sandboxed code term) comes back as ``error``.
     """
-    from studio.app.distance import pool_samples, random_pool
+    from studio.app.distance import epic_gamma, pool_samples, random_pool
     from studio.core.epic import canonicalize, design_reward, pearson_distance
 
     k = len(inputs.designs)
@@ -122,7 +112,7 @@ def run_epic(inputs: EpicInputs, state: TaskState) -> EpicOutcome | None:
     if state.is_interruption_requested():
         return None
     samples = pool_samples(pool, inputs.samples, inputs.seed)
-    gamma = _gamma(inputs.designs, inputs.gamma)
+    gamma = epic_gamma(inputs.designs, inputs.gamma)
     state.set_progress(30)
     canon = []
     for i, (design, label) in enumerate(zip(inputs.designs, inputs.labels, strict=True)):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from studio.app.rollouts import evaluate_trace, heatmap_grid, record_rollout
+from studio.app.rollouts import evaluate_trace, record_rollout
+from studio.core.analysis import heatmap as heatmap_grid
 from studio.core.compile import compile_design
 from studio.core.design import Design, Group, Term
 

@@ -47,9 +47,9 @@ def test_statistics_flag_dominance_and_flatness_and_correlate() -> None:
     comps = {"big": 10 * score + 50, "small": 0.1 * rng.normal(size=500), "flat": np.full(500, 0.2)}
     stats = {s.name: s for s in term_statistics(comps, score)}
     assert stats["big"].dominates and not stats["small"].dominates
-    assert stats["flat"].flat and not stats["big"].flat
-    assert stats["big"].corr_task == pytest.approx(1.0)
-    assert np.isnan(stats["flat"].corr_task)
+    assert stats["flat"].never_changes and not stats["big"].never_changes
+    assert stats["big"].correlation == pytest.approx(1.0)
+    assert np.isnan(stats["flat"].correlation)
     assert sum(s.share for s in stats.values()) == pytest.approx(1.0)
     assert any("dominates" in f for f in stats["big"].flags)
 

@@ -90,8 +90,8 @@ def evaluate_task(inputs: tuple[Any, Design], state: TaskState) -> Evaluated:
 
 
 def heatmap_task(inputs: tuple[Any, ...], state: TaskState) -> tuple[np.ndarray, ...]:
-    """Worker: a heat-map grid (see :func:`studio.app.rollouts.heatmap_grid`)."""
-    from studio.app.rollouts import heatmap_grid
+    """Worker: a heat-map grid (see :func:`studio.core.analysis.heatmap`)."""
+    from studio.core.analysis import heatmap as heatmap_grid
 
     design, base, xf, yf, xr, yr, which, res = inputs
     return heatmap_grid(design, base, xf, yf, xr, yr, which, res)

@@ -9,7 +9,7 @@ Data flow (nothing is computed on the GUI thread):
    is zero or that is disabled is dropped from the result, so its plotted values vanish
    at once instead of lingering. A design that reads features the trace lacks triggers a
    new recording.
-3. *Heat map*: :func:`studio.app.rollouts.heatmap_grid` in a worker, for the chosen term
+3. *Heat map*: :func:`studio.core.analysis.heatmap` in a worker, for the chosen term
    and features, the others held at the state of the chosen step.
 
 The panel redraws at most ten times a second.
