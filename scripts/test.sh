@@ -8,5 +8,7 @@ echo "== ruff"
 .venv/bin/ruff check studio plugins tests
 echo "== import contracts"
 .venv/bin/lint-imports
+echo "== mypy --strict (core, sim, train, store, export)"
+.venv/bin/mypy
 echo "== tests"
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
