@@ -36,23 +36,9 @@ class Schedule:
 
     def value(self, step: int | float) -> float:
         """The value at training step ``step``."""
-        if self.kind == "constant":
-            return float(self.start)
-        if self.kind == "piecewise":
-            pts = self.points
-            if not pts:
-                return float(self.start)
-            if step <= pts[0][0]:
-                return float(pts[0][1])
-            for (s0, v0), (s1, v1) in zip(pts, pts[1:], strict=False):
-                if step <= s1:
-                    frac = (step - s0) / max(s1 - s0, 1e-12)
-                    return float(v0 + (v1 - v0) * frac)
-            return float(pts[-1][1])
-        frac = min(max((step - self.begin) / max(self.steps, 1), 0.0), 1.0)
-        if self.kind == "cosine":
-            frac = 0.5 - 0.5 * math.cos(math.pi * frac)
-        return float(self.start + (self.end - self.start) * frac)
+        return schedule_value(
+            self.kind, self.start, self.end, self.steps, self.begin, self.points, step
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The schedule as a JSON object."""
@@ -62,6 +48,34 @@ class Schedule:
         if self.kind == "piecewise":
             out["points"] = [[s, v] for s, v in self.points]
         return out
+
+
+def schedule_value(
+    kind: str,
+    start: float,
+    end: float,
+    steps: int,
+    begin: int,
+    points: tuple[tuple[int, float], ...],
+    step: int | float,
+) -> float:
+    """A schedule's value at training step ``step``: constant, linear, cosine or piecewise."""
+    if kind == "constant":
+        return float(start)
+    if kind == "piecewise":
+        if not points:
+            return float(start)
+        if step <= points[0][0]:
+            return float(points[0][1])
+        for (s0, v0), (s1, v1) in zip(points, points[1:], strict=False):
+            if step <= s1:
+                frac = (step - s0) / max(s1 - s0, 1e-12)
+                return float(v0 + (v1 - v0) * frac)
+        return float(points[-1][1])
+    frac = min(max((step - begin) / max(steps, 1), 0.0), 1.0)
+    if kind == "cosine":
+        frac = 0.5 - 0.5 * math.cos(math.pi * frac)
+    return float(start + (end - start) * frac)
 
 
 Param = float | Schedule

@@ -14,6 +14,7 @@ import math
 import textwrap
 
 from studio.core.expr import parse
+from studio.core.schedule import schedule_value
 
 
 class ExportError(ValueError):
@@ -64,7 +65,8 @@ def _is_constant(node: ast.expr) -> bool:
 
 # --- helper sources -----------------------------------------------------------------------------
 
-SCHEDULE_SRC = '''
+SCHEDULE_SRC = inspect.getsource(schedule_value) + '''
+
 class Schedule:
     """A number that follows the training step (linear, cosine or piecewise)."""
 
@@ -74,23 +76,9 @@ class Schedule:
 
     def value(self, step):
         """The value at training step ``step``."""
-        if self.kind == "constant":
-            return float(self.start)
-        if self.kind == "piecewise":
-            pts = self.points
-            if not pts:
-                return float(self.start)
-            if step <= pts[0][0]:
-                return float(pts[0][1])
-            for (s0, v0), (s1, v1) in zip(pts, pts[1:], strict=False):
-                if step <= s1:
-                    frac = (step - s0) / max(s1 - s0, 1e-12)
-                    return float(v0 + (v1 - v0) * frac)
-            return float(pts[-1][1])
-        frac = min(max((step - self.begin) / max(self.steps, 1), 0.0), 1.0)
-        if self.kind == "cosine":
-            frac = 0.5 - 0.5 * math.cos(math.pi * frac)
-        return float(self.start + (self.end - self.start) * frac)
+        return schedule_value(
+            self.kind, self.start, self.end, self.steps, self.begin, self.points, step
+        )
 
     def __repr__(self):
         return f"Schedule({self.kind!r}, start={self.start}, end={self.end}, steps={self.steps})"

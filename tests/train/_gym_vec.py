@@ -10,28 +10,12 @@ Gymnasium's ``info`` plus ``alive`` (1 unless the transition terminated), ``qpos
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
 
 from studio.core.design import Design, Group, Term
-
-
-@dataclass
-class StepResult:
-    """What one vector step returns (mirrors ``studio.sim.vector.StepResult``)."""
-
-    obs: np.ndarray
-    task_reward: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
-    final_obs: np.ndarray
-    features: dict[str, np.ndarray]
-    prev_features: dict[str, np.ndarray]
-    episode_return: np.ndarray
-    episode_length: np.ndarray
-
+from studio.sim.vector import StepResult
 
 TASK_DESIGNS = {
     "InvertedPendulum-v5": [Term("alive", "alive")],
