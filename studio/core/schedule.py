@@ -50,6 +50,8 @@ class Schedule:
         return out
 
 
+# A free function of plain values, so that the exporter can copy its source into standalone
+# code and exported schedules give the studio's numbers.
 def schedule_value(
     kind: str,
     start: float,
