@@ -152,13 +152,7 @@ class _Gen:
         else:
             w = self.const(node.name, "weight", node.weight)
         if isinstance(node, Term):
-            call = f"{self.term(node)}(f, ones, step)"
-            if outer is not None:
-                self.emit_component(node.name, _scaled(outer, w, call))
-                return None
-            var = f"v_{node.name}"
-            self.body.append(f"{var} = {_mul(w, call)}")
-            return var
+            return self.weighted(f"v_{node.name}", node.name, w, f"{self.term(node)}(f, ones, step)", outer)
         if node.combiner == "sum":
             self.body.append(f"# group {node.name!r}: the weighted sum of its children")
             if outer is not None:
@@ -179,10 +173,13 @@ class _Gen:
         if not parts:
             return None
         call = f"_as_batch(combine_{node.combiner}({self.xp}, [{', '.join(parts)}]{kw}), ones)"
+        return self.weighted(f"g_{node.name}", node.name, w, call, outer)
+
+    def weighted(self, var: str, name: str, w: str, call: str, outer: str | None) -> str | None:
+        """``w * call``: a component under sum groups (``outer`` their weights), else a variable."""
         if outer is not None:
-            self.emit_component(node.name, _scaled(outer, w, call))
+            self.emit_component(name, _scaled(outer, w, call))
             return None
-        var = f"g_{node.name}"
         self.body.append(f"{var} = {_mul(w, call)}")
         return var
 
