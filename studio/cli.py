@@ -69,10 +69,18 @@ def _delegate(module: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-DELEGATED = {
-    "train": "studio.app.train_cli",
-    "export": "studio.export.cli",
-    "distance": "studio.app.distance",
+# Commands that own their whole argument list: name -> (module with ``main(argv)``, help).
+DELEGATED: dict[str, tuple[str, str]] = {
+    "train": ("studio.app.train_cli", "train a policy on a design"),
+    "export": ("studio.export.cli", "export a design as code"),
+    "import": ("studio.export.import_cli", "import reward code as a design"),
+    "distance": ("studio.app.distance", "EPIC distance between two designs"),
+    "runs": ("studio.app.runs_cli", "list the workspace's training runs"),
+    "rollout": ("studio.app.rollout_cli", "record and list rollouts (trace and video)"),
+    "rank": ("studio.app.rank_cli", "save a ranking of rollouts, best first"),
+    "agreement": ("studio.app.agreement_cli", "how well a design agrees with the rankings"),
+    "refine": ("studio.app.refine_cli", "refinement rounds: train, rank, propose"),
+    "archive": ("studio.app.archive", "export or import one experiment as a zip"),
 }
 
 BENCHES = {
@@ -80,6 +88,9 @@ BENCHES = {
     "train": "studio.train.bench_train",
     "viewer": "studio.sim.bench_viewer",
     "gui": "studio.ui.bench_gui",
+    "agreement": "studio.app.bench_agreement",
+    "refine": "studio.app.bench_refine",
+    "heron": "studio.train.bench_heron",
 }
 
 
@@ -121,17 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0)
     e.set_defaults(func=_eval)
 
-    for name, text in (
-        ("train", "train a policy on a design (see: train --help)"),
-        ("export", "export a design as code (see: export --help)"),
-        ("distance", "EPIC distance between two designs (see: distance --help)"),
-    ):
-        module = DELEGATED[name]
-        s = sub.add_parser(name, help=text, add_help=False)
+    for name, (module, text) in DELEGATED.items():
+        s = sub.add_parser(name, help=f"{text} (see: {name} --help)", add_help=False)
         s.add_argument("rest", nargs=argparse.REMAINDER)
         s.set_defaults(func=_delegate(module))
 
-    b = sub.add_parser("bench", help="benchmarks: sim, train, viewer, gui (each ends with a RESULT line)")
+    b = sub.add_parser("bench", help=f"benchmarks: {', '.join(BENCHES)} (each ends with a RESULT line)")
     b.add_argument("which", choices=sorted(BENCHES))
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(func=_bench)
@@ -163,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import importlib
 
         _prepare_runtime()
-        return _guard(lambda: int(importlib.import_module(DELEGATED[argv[0]]).main(argv[1:]) or 0))
+        return _guard(lambda: int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0))
     if len(argv) >= 2 and argv[0] == "bench" and argv[1] in BENCHES:
         import importlib
 
