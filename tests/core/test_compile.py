@@ -111,11 +111,12 @@ def test_schedules_follow_the_training_step() -> None:
     [("1 / (v * 0)", "inf"), ("log(v - 10)", "NaN"), ("sqrt(-u - 1)", "NaN"), ("exp(v * 1000)", "inf")],
 )
 def test_nan_and_inf_are_reported_with_the_term_name(source: str, kind: str) -> None:
-    d = Design("d", "T", Group("reward", [Term("fine", "v"), Term("broken", source, "linear" if kind == "inf" else "linear")]))
+    d = Design("d", "T", Group("reward", [Term("fine", "v"), Term("broken", source)]))
     with pytest.raises(RewardNaNError) as info:
         run(d)
     assert info.value.term == "broken"
-    assert kind in str(info.value) or info.value.kind in ("NaN", "inf")
+    assert info.value.kind == kind
+    assert f"produced {kind}" in str(info.value)
 
 
 def test_log_shape_of_negative_values_is_not_nan() -> None:

@@ -119,7 +119,7 @@ def test_gymnasium_wrapper_checks_and_is_exact(tmp_path: Path, cheetah) -> None:
 
 
 @pytest.mark.slow
-def test_sb3_ppo_trains_on_the_exported_wrapper(tmp_path: Path, cheetah) -> None:
+def test_sb3_ppo_runs_on_the_exported_wrapper_whose_reward_is_its_components_sum(tmp_path: Path, cheetah) -> None:
     design = get_task("HalfCheetah-v5").task_design()
     design.root.children[0].shape = "tanh"
     design.root.children[0].params = {"scale": 3.0}
@@ -138,9 +138,15 @@ def test_sb3_ppo_trains_on_the_exported_wrapper(tmp_path: Path, cheetah) -> None
         obs, _ = env.reset(seed=1)
         action, _ = model.predict(obs, deterministic=True)
         obs, reward, *_ , info = env.step(action)
-        print("OK", model.num_timesteps, sorted(info["reward_components"]))
+        parts = info["reward_components"]
+        print("OK", model.num_timesteps, sorted(parts))
+        print("SUM", repr(float(reward)), repr(float(sum(parts.values()))))
     """, timeout=240)
+    # SB3 ran its 2048 steps through the wrapper, which reports the design's components...
     assert "OK 2048 ['ctrl_cost', 'forward']" in out
+    # ...and the reward it trained on is exactly their sum (not, say, the task's own reward).
+    reward, parts_sum = (float(v) for v in out.split("SUM ", 1)[1].split()[:2])
+    assert reward == pytest.approx(parts_sum, abs=1e-9)
 
 
 def test_json_export_round_trips(cheetah) -> None:
