@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from studio.app.workspace_service import save_or_reuse
 from studio.core.design import Design
 from studio.store import RunStatus, repo
 from studio.store.errors import InvalidRunTransitionError
@@ -126,9 +127,9 @@ class RunController:
         env_id = env_id or design.task
         document = design.to_json()
         with self.workspace.session() as s:
-            if version_id is None:
-                version_id = repo.save_design_version(
-                    s, env_id, design.name or "untitled", document, "started a run").id
+            if version_id is None:  # an unchanged design reuses its version
+                version_id = save_or_reuse(s, env_id, design.name or "untitled", document,
+                                           "started a run")
             run = repo.create_run(s, version_id, _config_json(config), seed=config.seed,
                                   device=config.device)
             run_id = run.id
@@ -181,11 +182,28 @@ class RunController:
         doc = dict(document)
         if version_id is None:
             with self.workspace.session() as s:
-                version_id = repo.save_design_version(
+                version_id = save_or_reuse(
                     s, str(doc.get("task") or self.env_id), name or str(doc.get("name") or "untitled"),
-                    doc, "applied to a running run").id
+                    doc, "applied to a running run")
         self._process.update_design(doc, str(version_id))
         return int(version_id)
+
+    def reap(self) -> bool:
+        """Collect the ended training process so no zombie is left; True once none is left.
+
+        Call after the run finished or failed (the dashboard does on its next polls):
+        ``is_alive`` waits for an exited child without blocking, then the queues close.
+        """
+        proc = self._process
+        if proc is None:
+            return True
+        if self.active or proc.is_alive():
+            return False
+        close = getattr(proc, "close", None)
+        if close is not None:
+            close()
+        self._process = None
+        return True
 
     def close(self) -> None:
         """Stop a live run and forget the process (the app is closing)."""

@@ -29,7 +29,7 @@ from studio.store import Workspace, repo
 
 __all__ = [
     "DesignEntry", "Overview", "RankingInfo", "RolloutInfo", "RunInfo", "VersionInfo",
-    "WorkspaceService",
+    "WorkspaceService", "matching_version", "save_or_reuse",
 ]
 
 LAST_VERSION_KEY = "ui.last_version_id"
@@ -233,6 +233,28 @@ class WorkspaceService:
         """Store any other setting (JSON-serialisable)."""
         with self.workspace.session() as s:
             repo.set_setting(s, key, value)
+
+
+def matching_version(session: Any, env_id: str, name: str, document: dict[str, Any]) -> int | None:
+    """The id of the newest version of design ``name`` of ``env_id`` holding exactly ``document``.
+
+    Starting or applying an unchanged design reuses it instead of saving a copy.
+    """
+    digest = repo.content_hash(document)
+    for d in repo.list_designs(session, env_id):
+        if d.name == name:
+            same = [v for v in repo.design_history(session, d.id) if v.content_hash == digest]
+            return max(same, key=lambda v: v.number).id if same else None
+    return None
+
+
+def save_or_reuse(session: Any, env_id: str, name: str, document: dict[str, Any],
+                  message: str) -> int:
+    """:func:`matching_version`, else a new version saved with ``message``."""
+    found = matching_version(session, env_id, name, document)
+    if found is not None:
+        return found
+    return int(repo.save_design_version(session, env_id, name, document, message).id)
 
 
 def latest_checkpoint_for_task(workspace: Workspace, env_id: str) -> Path | None:

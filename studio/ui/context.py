@@ -15,6 +15,9 @@ Signals (all on the GUI thread):
     do real work on it should throttle (e.g. a 100 ms single-shot QTimer).
 ``versionSaved(int)``
     The id of a design version that was just saved to the workspace.
+``checksChanged(object)``
+    The editor's checks before training (a list of ``studio.app.checks.Check``), after
+    the design changed (throttled); :attr:`AppContext.checks` holds the newest.
 ``logMessage(str, str)``
     ``(level, text)`` with level ``"info"``, ``"warning"`` or ``"error"``; the Log dock
     shows them. Emit through :meth:`AppContext.log`.
@@ -61,12 +64,15 @@ class AppContext(QObject):
     workspaceChanged = Signal(object)  # noqa: N815
     versionSaved = Signal(int)  # noqa: N815
     logMessage = Signal(str, str)  # noqa: N815
+    checksChanged = Signal(object)  # noqa: N815
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.workspace: Any = None
         self.task: Any = None
         self.design_model = DesignModel(parent=self)
+        self.checks: list[Any] | None = None
+        """The newest checks before training of the current design (None: not computed)."""
         self.design_model.changed.connect(self._on_design_change)
 
     # --- read --------------------------------------------------------------------------------
@@ -106,6 +112,11 @@ class AppContext(QObject):
         """Record that the current design was saved as ``version_id`` and announce it."""
         self.design_model.mark_saved(version_id)
         self.versionSaved.emit(version_id)
+
+    def set_checks(self, checks: list[Any]) -> None:
+        """Record the checks of the current design and announce them."""
+        self.checks = list(checks)
+        self.checksChanged.emit(self.checks)
 
     def log(self, level: str, text: str) -> None:
         """Send a message to the Log dock (``level``: info, warning or error)."""

@@ -328,20 +328,28 @@ class MainWindow(QMainWindow):
 
     # --- designs and versions ----------------------------------------------------------------
     def confirm_discard(self) -> bool:
-        """Whether unsaved edits may be dropped (asks the user when there are some)."""
-        if not self.context.design_model.dirty:
-            return True
-        answer = QMessageBox.question(
-            self, "Unsaved changes",
-            "The design has unsaved changes. Discard them?\n(Save a version first with Ctrl+S.)",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Discard
+        """Whether the design may be replaced: always, since replacing it is one undo step.
+
+        Kept for dialogs that ask before replacing the design; unsaved edits are never lost
+        (Ctrl+Z brings them back), so nothing blocks the window with a question.
+        """
+        if self.context.design_model.dirty:
+            self.context.log("info", "the unsaved edits were replaced: Edit › Undo (Ctrl+Z) "
+                                     "brings them back")
+        return True
 
     def load_version(self, version_id: int, confirm: bool = True) -> bool:
-        """Load a saved version into the editor (asking first if there are unsaved edits)."""
-        if confirm and not self.confirm_discard():
-            return False
-        ok = self.session.load_version(version_id)
+        """Load a saved version into the editor; Ctrl+Z returns to the design it replaced.
+
+        ``confirm`` is kept for callers of the old modal behaviour and has no effect.
+        """
+        del confirm
+        if version_id == self.context.current_version_id and not self.context.design_model.dirty:
+            return True
+        dirty = self.context.design_model.dirty
+        ok = self.session.load_version(version_id, undoable=True)
+        if ok and dirty:
+            self.context.log("info", "unsaved edits replaced: Edit › Undo (Ctrl+Z) brings them back")
         self._update_title()
         return ok
 

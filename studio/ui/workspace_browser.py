@@ -1,8 +1,9 @@
 """The Workspace dock: designs with their version history and runs, rollouts and rankings.
 
 It reads the store through :class:`~studio.app.workspace_service.WorkspaceService` and
-rebuilds itself when the workspace changes or a version is saved. Selecting a version
-asks the main window to load it; the context menu opens, compares and branches.
+rebuilds itself when the workspace changes or a version is saved. Double-clicking a
+version (or Enter on it) asks the main window to load it (a single click only selects,
+so browsing never replaces the design); the context menu opens, compares and branches.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class WorkspaceBrowser(QWidget):
     """A tree of what the workspace holds.
 
     Signals:
-        versionSelected(int): the user selected (or activated) a version.
+        versionSelected(int): the user activated a version (double-click, Enter, Open).
         compareRequested(int, int): compare version A with version B.
         newFromVersion(int): start a new design from this version.
     """
@@ -50,7 +51,8 @@ class WorkspaceBrowser(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._menu)
         self.tree.itemActivated.connect(self._activated)
-        self.tree.itemClicked.connect(self._activated)
+        self.tree.setToolTip("Double-click a version (or press Enter) to open it; "
+                             "Ctrl+Z brings back the design it replaced")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.tree)

@@ -100,15 +100,28 @@ def test_save_makes_a_new_version_and_the_diff_highlights_the_weight(make_main_w
     dialog.close()
 
 
-def test_selecting_a_version_in_the_browser_loads_it(make_main_window, tmp_path):
+def test_a_click_selects_a_version_double_click_loads_it_and_undo_brings_back_the_draft(
+        make_main_window, tmp_path, qtbot):
     win = make_main_window(tmp_path / "ws")
     first = win.context.current_version_id
     win.context.design_model.edit(win.context.design.find("forward"), {"weight": 2.0})
-    win.save_version("faster")
+    second = win.save_version("faster")
+    win.context.design_model.edit(win.context.design.find("forward"), {"weight": 3.0})  # a draft
+    tree = win.browser.tree
     item = win.browser.version_item(first)
-    win.browser.tree.itemClicked.emit(item, 0)
+    tree.scrollToItem(item)
+    rect = tree.visualItemRect(item)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert win.context.current_version_id == second  # a click only selects
+    assert win.context.design.find("forward").weight == 3.0
+    qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert win.context.current_version_id == first
     assert win.context.design.find("forward").weight == 1.0
+    assert not win.context.design_model.dirty
+    assert not [w for w in win.findChildren(QMessageBox) if w.isVisible()]  # no modal question
+    win.act_undo.trigger()  # the draft comes back, still unsaved, on top of its version
+    assert win.context.design.find("forward").weight == 3.0
+    assert win.context.current_version_id == second and win.context.design_model.dirty
 
 
 def test_new_design_from_template_and_from_version(make_main_window, tmp_path):

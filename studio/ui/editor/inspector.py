@@ -28,7 +28,7 @@ from studio.core.shapes import SHAPES
 from studio.ui.editor.curve import ShapeCurve
 from studio.ui.editor.model import MISSING, Change, DesignModel
 from studio.ui.editor.params_form import ParamsForm, weight_range
-from studio.ui.widgets import ExpressionEdit, ParamSlider
+from studio.ui.widgets import ExpressionEdit, MessageLabel, ParamSlider
 
 
 class NodeForm(QWidget):
@@ -146,9 +146,13 @@ class TermInspector(NodeForm):
         self.scale_label = QLabel()
         self.scale_label.setWordWrap(True)
         self.curve = ShapeCurve()
+        self.check_label = MessageLabel()
+        """A finding on this term while editing (NaN on typical states), one elided line."""
+        self.check_label.hide()
 
         self.form.addRow("Name", self.name_edit)
         self.form.addRow("Source", self.source)
+        self.form.addRow("", self.check_label)
         self.form.addRow("Shape", self.shape_combo)
         self.form.addRow("", self.formula)
         self.form.addRow(self.params)
@@ -186,6 +190,11 @@ class TermInspector(NodeForm):
         values: dict[str, Any] = {"shape": name}
         values.update({f"params.{k}": MISSING for k in self.node.params})
         self._edit(values, f"Shape of {self.node.name}: {name}")
+
+    def set_check(self, text: str, level: str = "warning") -> None:
+        """Show a finding on the term (empty: none)."""
+        self.check_label.set_message(text, level if text else "")
+        self.check_label.setVisible(bool(text))
 
     def set_scale(self, scale: float | None, share: float | None, dominant: bool) -> None:
         """Show the term's effective scale and whether it dominates."""

@@ -140,6 +140,27 @@ class _ShapingCommand(QUndoCommand):
         self._model._emit(Change("structure"))
 
 
+class _ReplaceCommand(QUndoCommand):
+    """Swap the whole design (a version or a file loaded over the draft); undo brings it back.
+
+    The old design object itself is kept, so the commands below this one on the stack,
+    which hold its nodes, stay valid.
+    """
+
+    def __init__(self, model: DesignModel, design: Design, version_id: int | None,
+                 saved_doc: dict[str, Any] | None, text: str) -> None:
+        super().__init__(text)
+        self._model = model
+        self._new = (design, version_id, saved_doc)
+        self._old = (model.design, model.version_id, model._saved_doc)
+
+    def redo(self) -> None:
+        self._model._swap(*self._new)
+
+    def undo(self) -> None:
+        self._model._swap(*self._old)
+
+
 class DesignModel(QObject):
     """One design under edit, with undo.
 
@@ -157,6 +178,10 @@ class DesignModel(QObject):
         self.undo_stack = QUndoStack(self)
         self.version_id: int | None = None
         """The saved version this design was loaded from or last saved as, if any."""
+        self._saved_doc: dict[str, Any] | None = None
+        """The document of ``version_id`` as saved: the design is modified when it differs."""
+        self._dirty: bool | None = None
+        """Cached comparison with ``_saved_doc`` (None: compute on the next read)."""
         self._merge_epoch = 0
 
     # --- whole design ------------------------------------------------------------------------
@@ -165,18 +190,50 @@ class DesignModel(QObject):
         self.undo_stack.clear()
         self.design = design
         self.version_id = version_id
+        self._saved_doc = design.to_json()
+        self._dirty = None
         self.undo_stack.setClean()
         self._emit(Change("reset"))
 
-    def mark_saved(self, version_id: int) -> None:
-        """Record that the current state was saved as ``version_id``."""
+    def replace(self, design: Design, version_id: int | None = None, text: str = "",
+                saved: bool = True) -> None:
+        """Replace the design as one undoable step (Ctrl+Z returns to the previous one).
+
+        ``saved``: ``design`` is exactly what ``version_id`` holds (False: a new, unsaved
+        design).
+        """
+        doc = design.to_json() if saved else None
+        self.undo_stack.push(_ReplaceCommand(self, design, version_id, doc,
+                                             text or f"Open {design.name}"))
+
+    def _swap(self, design: Design, version_id: int | None, saved_doc: dict[str, Any] | None) -> None:
+        self.design, self.version_id, self._saved_doc = design, version_id, saved_doc
+        self._dirty = None
+        self._emit(Change("reset"))
+
+    def mark_saved(self, version_id: int, document: dict[str, Any] | None = None) -> None:
+        """Record that the current state (or ``document``) was saved as ``version_id``."""
         self.version_id = version_id
+        self._saved_doc = document if document is not None else self.design.to_json()
+        self._dirty = None
         self.undo_stack.setClean()
+
+    def mark_unsaved(self) -> None:
+        """The design is not what any saved version holds (a draft, a new design)."""
+        self._saved_doc = None
+        self._dirty = None
+        self.undo_stack.resetClean()
 
     @property
     def dirty(self) -> bool:
-        """Whether there are edits since loading or the last save."""
-        return not self.undo_stack.isClean()
+        """Whether the design differs from the version it was loaded from or saved as.
+
+        Compares content, not the undo history: an edit undone by hand, or an undo back
+        to a saved state, is clean; a weight edit of any size is not.
+        """
+        if self._dirty is None:
+            self._dirty = self._saved_doc is None or self.design.to_json() != self._saved_doc
+        return self._dirty
 
     # --- lookup ------------------------------------------------------------------------------
     def find(self, name: str) -> Node | Shaping | None:
@@ -275,6 +332,7 @@ class DesignModel(QObject):
             self, shaping, text or ("Remove shaping" if shaping is None else "Set shaping")))
 
     def _emit(self, change: Change) -> None:
+        self._dirty = None
         self.changed.emit(change)
 
 

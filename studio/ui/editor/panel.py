@@ -213,19 +213,33 @@ class RewardEditor(QWidget):
         return cat.names() if cat is not None and len(cat) else None
 
     def update_derived(self) -> None:
-        """Recompute effective scales and validation problems and show them."""
+        """Recompute effective scales and the checks before training, and show them.
+
+        Errors mark their node red; a term that gives NaN or inf on the task's typical
+        states is flagged (tree and inspector) while editing; an empty group is a draft
+        with a hint. The findings go to the context, where the training panel reads why
+        Start is disabled.
+        """
         cat = self.context.catalog
         if cat is None:
             return
+        from studio.app.checks import check_design
         from studio.core.analysis import DOMINANCE_SHARE, effective_scales, shares
-        from studio.core.design import validate
 
         design = self.model.design
         scales = effective_scales(design, cat)
         self._shares = shares(scales)
         dominant = {k for k, s in self._shares.items() if s > DOMINANCE_SHARE} if len(scales) > 1 else set()
-        problems = _problems_by_name(design, validate(design, cat.names() if len(cat) else None))
-        self.tree_model.set_derived(scales, dominant, problems)
+        checks = check_design(design, cat)
+        problems: dict[str, str] = {}
+        notes: dict[str, tuple[str, str]] = {}
+        for c in checks:
+            if c.level == "error":
+                problems[c.node] = f"{problems[c.node]}\n{c.message}" if c.node in problems else c.message
+            elif c.node not in notes:
+                notes[c.node] = (c.level, c.message)
+        self.tree_model.set_derived(scales, dominant, problems, notes)
+        self.context.set_checks(checks)
         self._show_scale()
 
     def _show_scale(self) -> None:
@@ -235,6 +249,8 @@ class RewardEditor(QWidget):
             self.term_inspector.set_scale(tm.scales.get(node.name),
                                           self._shares.get(node.name),
                                           node.name in tm.dominant)
+            level, text = tm.notes.get(node.name, ("", ""))
+            self.term_inspector.set_check(text if level == "warning" else "", level)
 
     # --- editing actions ---------------------------------------------------------------------
     def _insertion_point(self) -> tuple[Group, int]:
@@ -373,22 +389,6 @@ class _Holder(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         self.child.setGeometry(self.rect())
-
-
-def _problems_by_name(design: Any, problems: list[Any]) -> dict[str, str]:
-    """Validation problems keyed by the name of the node whose path they point into."""
-    paths = {path: node.name for path, node in design.walk()}
-    paths.update({f"events[{i}]": e.name for i, e in enumerate(design.events)})
-    if design.shaping is not None:
-        paths["shaping"] = design.shaping.name
-    out: dict[str, str] = {}
-    for p in problems:
-        best = max((k for k in paths if p.path == k or p.path.startswith((k + ".", k + "["))),
-                   key=len, default=None)
-        if best is not None:
-            name = paths[best]
-            out[name] = f"{out[name]}\n{p}" if name in out else str(p)
-    return out
 
 
 __all__ = ["RewardEditor"]

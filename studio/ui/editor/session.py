@@ -111,8 +111,7 @@ class DesignSession(QObject):
             else:
                 base = draft.get("version_id")
                 self.context.set_design(design, base if isinstance(base, int) else None)
-                # The draft differs from its saved version: the clean state is unreachable.
-                self.context.design_model.undo_stack.resetClean()
+                self.context.design_model.mark_unsaved()  # a draft is not its saved version
                 self.ensure_task(design.task)
                 self.context.log("info", "restored unsaved changes from the last session")
                 return
@@ -160,13 +159,20 @@ class DesignSession(QObject):
             self.failed.emit(f"Cannot open version {version_id}", exc)
             return None
 
-    def load_version(self, version_id: int) -> bool:
-        """Load a saved version into the editor (and its task in the background)."""
+    def load_version(self, version_id: int, undoable: bool = False) -> bool:
+        """Load a saved version into the editor (and its task in the background).
+
+        ``undoable``: one undo step (Ctrl+Z brings back the design it replaced, unsaved
+        edits included) rather than a fresh start of the history.
+        """
         loaded = self._read(version_id) if self.service is not None else None
         if loaded is None:
             return False
         design, info = loaded
-        self.context.set_design(design, version_id)
+        if undoable:
+            self.context.design_model.replace(design, version_id, f"Open {info.label}")
+        else:
+            self.context.set_design(design, version_id)
         self.service.remember_version(version_id)
         self.ensure_task(design.task)
         self.context.log("info", f"opened {info.label}")
@@ -188,6 +194,9 @@ class DesignSession(QObject):
 
         m = self.context.design_model
         design = design if design is not None else m.design
+        if design is m.design and m.version_id is not None and not m.dirty:
+            self.context.log("info", "no changes since the version in the editor: nothing to save")
+            return m.version_id
         cat = self.context.catalog
         problems = validate(design, cat.names() if cat is not None and len(cat) else None)
         try:
@@ -234,6 +243,6 @@ class DesignSession(QObject):
     def start(self, design: Design, name: str) -> None:
         """Edit ``design`` as a new, not yet saved design called ``name``."""
         design.name = name
-        self.context.set_design(design)
-        self.context.design_model.undo_stack.resetClean()  # unsaved from the start
+        # One undo step: Ctrl+Z returns to the design it replaced (no "discard?" question).
+        self.context.design_model.replace(design, None, f"New design {name}", saved=False)
         self.ensure_task(design.task)

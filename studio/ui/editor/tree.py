@@ -35,6 +35,8 @@ _Index = QModelIndex | QPersistentModelIndex
 DOMINANT_COLOR = QColor("#c77700")
 ERROR_COLOR = QColor("#d0302f")
 MUTED_COLOR = QColor("#8a8a8a")
+LEVEL_ROLE = Qt.ItemDataRole.UserRole + 1
+"""Data role: a node's worst finding, ``"error"``, ``"warning"``, ``"draft"`` or None."""
 
 
 class _Item:
@@ -66,6 +68,8 @@ class DesignTreeModel(QAbstractItemModel):
         self.scales: dict[str, float] = {}
         self.dominant: set[str] = set()
         self.problems: dict[str, str] = {}
+        self.notes: dict[str, tuple[str, str]] = {}
+        """Node name -> (level, text) of findings that are not errors: warnings, drafts."""
         self._build()
         model.changed.connect(self._on_change)
 
@@ -101,9 +105,14 @@ class DesignTreeModel(QAbstractItemModel):
         self.dataChanged.emit(left, right)
 
     def set_derived(self, scales: dict[str, float], dominant: set[str],
-                    problems: dict[str, str]) -> None:
-        """Show effective scales, flag dominating terms and mark nodes with problems."""
+                    problems: dict[str, str], notes: dict[str, tuple[str, str]] | None = None) -> None:
+        """Show effective scales, flag dominating terms and mark nodes with problems.
+
+        ``notes``: findings that are not errors, ``name -> (level, text)`` with level
+        ``warning`` (e.g. NaN on typical states) or ``draft`` (an empty group).
+        """
         self.scales, self.dominant, self.problems = scales, dominant, problems
+        self.notes = notes or {}
         if self._by_id:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._top) - 1, len(COLUMNS) - 1))
             for item in self._by_id.values():
@@ -160,10 +169,15 @@ class DesignTreeModel(QAbstractItemModel):
             return self._display(obj, col)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(obj)
+        if role == LEVEL_ROLE:
+            return self.level(getattr(obj, "name", None))
         if role == Qt.ItemDataRole.ForegroundRole:
             name = getattr(obj, "name", None)
             if name in self.problems and col in (0, 1):
                 return QBrush(ERROR_COLOR)
+            level = self.notes.get(name, ("", ""))[0] if name else ""
+            if level and col in (0, 1):
+                return QBrush(DOMINANT_COLOR if level == "warning" else MUTED_COLOR)
             if col == 3 and name in self.dominant:
                 return QBrush(DOMINANT_COLOR)
             if getattr(obj, "enabled", True) is False:
@@ -188,11 +202,13 @@ class DesignTreeModel(QAbstractItemModel):
             return ("Events", f"{len(self.model.design.events)} one-off payments", "", "")[col]
         name = obj.name
         if col == 0:
-            return f"⚠ {name}" if name in self.problems else name
+            return f"⚠ {name}" if self.level(name) in ("error", "warning") else name
         if col == 1:
             if isinstance(obj, Term):
                 return f"{obj.shape}({obj.source})"
             if isinstance(obj, Group):
+                if not obj.children and obj is not self.model.design.root:
+                    return "empty: add a term"
                 return f"{obj.combiner} of {len(obj.children)}"
             if isinstance(obj, EventTerm):
                 return obj.trigger if obj.trigger != "condition" else f"when {obj.condition}"
@@ -205,10 +221,19 @@ class DesignTreeModel(QAbstractItemModel):
             return f"{self.scales[name]:.3g}{mark}"
         return ""
 
+    def level(self, name: str | None) -> str | None:
+        """The worst finding on node ``name``: ``error``, ``warning``, ``draft`` or None."""
+        if name in self.problems:
+            return "error"
+        note = self.notes.get(name) if name else None
+        return note[0] if note else None
+
     def _tooltip(self, obj: Any) -> str | None:
         name = getattr(obj, "name", None)
         if name in self.problems:
             return self.problems[name]
+        if name in self.notes:
+            return self.notes[name][1]
         if name in self.dominant:
             return (f"{name} dominates the reward: its effective scale (|weight| × typical "
                     "magnitude) is most of the total. Lower its weight or normalise it.")

@@ -16,8 +16,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QCompleter,
-    QFrame,
-    QLabel,
     QPlainTextEdit,
     QTextEdit,
     QVBoxLayout,
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.expr import CONSTANTS, FUNCTIONS, ExpressionError, parse
+from studio.ui.widgets.message_label import MessageLabel
 
 ERROR_COLOR = QColor("#d0302f")
 
@@ -139,10 +138,8 @@ class ExpressionEdit(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         self.line = _OneLine(self._completions)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
-        self.error_label.setFrameShape(QFrame.Shape.NoFrame)
+        # One elided line: a long parse error never widens the inspector (full text: tooltip).
+        self.error_label = MessageLabel()
         self.error_label.hide()
         lay.addWidget(self.line)
         lay.addWidget(self.error_label)
@@ -193,7 +190,7 @@ class ExpressionEdit(QWidget):
             return exc
         self.line.setExtraSelections([])
         self.error_label.hide()
-        self.error_label.clear()
+        self.error_label.clear_message()
         return None
 
     # --- internals --------------------------------------------------------------------------
@@ -217,7 +214,7 @@ class ExpressionEdit(QWidget):
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         sel.cursor = cursor
         self.line.setExtraSelections([sel] if end > start else [])
-        self.error_label.setText(f"Column {exc.col}: {exc.message}")
+        self.error_label.set_message(f"Column {exc.col}: {exc.message}", "error")
         self.error_label.show()
 
     def _commit(self) -> None:
