@@ -61,6 +61,16 @@ def combine_softmin(xp: Any, parts: Sequence[Any], temperature: float = 0.1) -> 
     return low - temperature * xp.log(acc)
 
 
+def combine_heron(xp: Any, parts: Sequence[Any], **params: Any) -> Any:
+    """A HERON group before its reward model is trained: 0 (``compile`` substitutes the model)."""
+    del params
+    return 0.0 * parts[0]
+
+
+HERON_HIDDEN = ("64-64", "128-128", "256-256", "256-256-256")
+HERON_INPUTS = ("observation", "observation+factors")
+
+
 @dataclass(frozen=True)
 class CombinerDef:
     """A named combiner with its parameters."""
@@ -100,6 +110,20 @@ for _c in (
         combine_softmin,
         (ParamSpec("temperature", 0.1, "Smoothness; towards 0 it is the minimum.", positive=True, slider=(0.01, 2.0)),),
         "Smooth minimum of the children: the worst one dominates.",
+    ),
+    CombinerDef(
+        "heron",
+        combine_heron,
+        (
+            ParamSpec("hidden", "256-256", "Hidden layer sizes of the reward model (ReLU).", choices=HERON_HIDDEN),
+            ParamSpec("lr", 1e-3, "Adam step size of the reward model.", positive=True, high=1.0, slider=(1e-4, 1e-2)),
+            ParamSpec("inputs", "observation", "What the reward model reads: the observation, optionally with "
+                      "the factor values.", choices=HERON_INPUTS),
+        ),
+        "HERON (hierarchical preferences): children are factors ranked by importance, each with a "
+        "direction and a margin sigma; a decision tree labels pairs of transitions and a reward "
+        "model learned from those labels (Bradley-Terry) gives the group's value, standardised. "
+        "Until a model is trained the group gives 0.",
     ),
 ):
     register_combiner(_c)
@@ -143,6 +167,7 @@ __all__ = [
     "COMBINERS",
     "CombinerDef",
     "combine",
+    "combine_heron",
     "combine_krc",
     "combine_product",
     "combine_softmin",

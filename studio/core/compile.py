@@ -26,6 +26,7 @@ import torch
 from studio.core.combine import COMBINERS, potential_shaping
 from studio.core.design import Design, EventTerm, Group, Term, check
 from studio.core.expr import Expression, parse
+from studio.core.heron import HeronModel
 from studio.core.schedule import Param, Schedule, param_value
 from studio.core.shapes import SHAPES
 
@@ -74,9 +75,12 @@ class CompiledDesign:
         features: Collection[str] | None = None,
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
+        heron: Mapping[str, HeronModel] | None = None,
     ) -> None:
         check(design, features)
         self.design = design
+        self.heron = dict(heron or {})
+        """HERON group name -> its trained reward model (a group without one gives 0)."""
         self.device = torch.device(device)
         self.dtype = dtype
         self._exprs: dict[str, Expression] = {}
@@ -95,6 +99,9 @@ class CompiledDesign:
         if design.shaping is not None and design.shaping.enabled:
             self._potential = parse(design.shaping.potential, features)
             names |= self._potential.names
+        for group in design.heron_groups():
+            if group.name in self.heron:
+                names |= set(self.heron[group.name].inputs)
         self.required_features: frozenset[str] = frozenset(names)
         """Feature names this design reads; compute only these."""
         self.needs_previous = self._potential is not None
@@ -249,7 +256,10 @@ class CompiledDesign:
         if not parts:
             return None
         comb = COMBINERS[node.combiner]
-        combined = _as_batch(comb.fn(torch, parts, **{**comb.defaults(), **_resolve(node.params, step)}), ones)
+        if node.combiner == "heron" and node.name in self.heron:
+            combined = _as_batch(self.heron[node.name](feats, parts), ones)
+        else:
+            combined = _as_batch(comb.fn(torch, parts, **{**comb.defaults(), **_resolve(node.params, step)}), ones)
         values[node.name] = combined
         value = w * combined
         if outer is not None:
@@ -321,6 +331,10 @@ def compile_design(
     features: Collection[str] | None = None,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,
+    heron: Mapping[str, HeronModel] | None = None,
 ) -> CompiledDesign:
-    """Check and compile ``design``; ``features`` (names) rejects unknown feature names early."""
-    return CompiledDesign(design, features, device, dtype)
+    """Check and compile ``design``; ``features`` (names) rejects unknown feature names early.
+
+    ``heron`` maps HERON group names to their trained reward models (see ``studio.core.heron``).
+    """
+    return CompiledDesign(design, features, device, dtype, heron)

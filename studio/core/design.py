@@ -25,6 +25,8 @@ from studio.core.schedule import SCHEDULE_KINDS, Param, Schedule
 FORMAT = "reward-studio/design"
 SCHEMA_VERSION = 1
 TRIGGERS = ("termination", "truncation", "condition")
+DIRECTIONS = ("more", "less")
+"""A HERON factor's direction: more is better, or less (a cost)."""
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -49,6 +51,22 @@ class DesignFileError(ValueError):
 
 
 @dataclass
+class Factor:
+    """How a term ranks pairs as a factor of a HERON group (spec §2)."""
+
+    direction: str = "more"
+    """``more`` (more is better) or ``less`` (a cost)."""
+    sigma: float = 0.2
+    """Margin multiplier: a level decides a pair only when the values differ by more than
+    sigma x the factor's std over the batch; a wider margin passes more pairs down."""
+
+    @property
+    def sign(self) -> float:
+        """+1 for ``more``, -1 for ``less``."""
+        return -1.0 if self.direction == "less" else 1.0
+
+
+@dataclass
 class Term:
     """A feature or expression, through a shape with parameters, times a weight."""
 
@@ -66,6 +84,8 @@ class Term:
     """A disabled term contributes nothing and reports nothing."""
     description: str = ""
     """Free text for the designer."""
+    factor: Factor | None = None
+    """Direction and sigma when the term is a factor of a HERON group (None: the defaults)."""
 
 
 @dataclass
@@ -75,7 +95,8 @@ class Group:
     name: str
     children: list[Term | Group] = field(default_factory=list)
     combiner: str = "sum"
-    """``sum``, ``krc``, ``product``, ``softmin`` (or a plugin's)."""
+    """``sum``, ``krc``, ``product``, ``softmin``, ``heron`` (children are factors, most
+    important first) or a plugin's."""
     weight: Param = 1.0
     params: dict[str, Param | str] = field(default_factory=dict)
     """Combiner parameters (``softmin``'s temperature)."""
@@ -149,6 +170,10 @@ class Design:
                 return node
         return next((e for e in self.events if e.name == name), None)
 
+    def heron_groups(self) -> list[Group]:
+        """The enabled groups combined by ``heron``, depth first."""
+        return [n for _, n in self.walk() if isinstance(n, Group) and n.combiner == "heron" and n.enabled]
+
     def copy(self) -> Design:
         """A deep copy."""
         return copy.deepcopy(self)
@@ -211,9 +236,14 @@ def param_json(p: Param | str) -> Any:
     return p.to_json() if isinstance(p, Schedule) else p
 
 
+def heron_factors(group: Group) -> list[tuple[Term, Factor]]:
+    """The enabled factors of a HERON group in order of importance, with their settings."""
+    return [(c, c.factor or Factor()) for c in group.children if isinstance(c, Term) and c.enabled]
+
+
 def _node_json(node: Term | Group) -> dict[str, Any]:
     if isinstance(node, Term):
-        return {
+        doc = {
             "type": "term",
             "name": node.name,
             "source": node.source,
@@ -223,6 +253,10 @@ def _node_json(node: Term | Group) -> dict[str, Any]:
             "enabled": node.enabled,
             "description": node.description,
         }
+        # Written only when set, so the documents (and hashes) of other designs are unchanged.
+        if node.factor is not None:
+            doc["factor"] = {"direction": node.factor.direction, "sigma": node.factor.sigma}
+        return doc
     return {
         "type": "group",
         "name": node.name,
@@ -351,6 +385,7 @@ def _read_node(v: Any, path: str) -> Term | Group:
             weight=_weight(d, path),
             enabled=_bool(d, "enabled", path, True),
             description=_str(d, "description", path, ""),
+            factor=_factor(d.get("factor"), f"{path}.factor"),
         )
     if kind == "group":
         children = d.get("children", [])
@@ -366,6 +401,16 @@ def _read_node(v: Any, path: str) -> Term | Group:
             description=_str(d, "description", path, ""),
         )
     raise DesignError(f"{path}.type", f"expected 'term' or 'group', got {_kind(kind)}")
+
+
+def _factor(v: Any, path: str) -> Factor | None:
+    if v is None:
+        return None
+    d = _obj(v, path)
+    direction = _str(d, "direction", path, "more")
+    if direction not in DIRECTIONS:
+        raise DesignError(f"{path}.direction", f"expected 'more' or 'less', got {direction!r}")
+    return Factor(direction, _num(d.get("sigma", Factor.sigma), f"{path}.sigma"))
 
 
 def _read_design(doc: Any) -> Design:
@@ -483,6 +528,8 @@ def validate(design: Design, features: Collection[str] | None = None) -> list[De
                 check_params(node.params, comb.params, f"combiner {node.combiner!r}", path)
             if not node.children and path != "root":
                 problems.append(DesignError(f"{path}.children", "a group needs at least one child"))
+            if node.combiner == "heron":
+                problems += _heron_problems(node, path)
     for i, ev in enumerate(design.events):
         unique(ev.name, f"events[{i}]")
         if ev.trigger == "condition":
@@ -494,6 +541,24 @@ def validate(design: Design, features: Collection[str] | None = None) -> list[De
         if not 0.0 < s.gamma <= 1.0:
             problems.append(DesignError("shaping.gamma", f"expected a discount in (0, 1], got {s.gamma}"))
     return problems
+
+
+def _heron_problems(group: Group, path: str) -> list[DesignError]:
+    """A HERON group's factors: terms with a known direction and a sigma >= 0."""
+    out: list[DesignError] = []
+    for i, child in enumerate(group.children):
+        where = f"{path}.children[{i}]"
+        if isinstance(child, Group):
+            out.append(DesignError(where, "a HERON group's children are factors: terms, not groups"))
+            continue
+        f = child.factor or Factor()
+        if f.direction not in DIRECTIONS:
+            out.append(DesignError(f"{where}.factor.direction", f"expected 'more' or 'less', got {f.direction!r}"))
+        if not f.sigma >= 0.0:
+            out.append(DesignError(f"{where}.factor.sigma", f"expected a margin multiplier >= 0, got {f.sigma!r}"))
+    if not heron_factors(group) and path != "root":
+        out.append(DesignError(f"{path}.children", "a HERON group needs at least one enabled factor"))
+    return out
 
 
 def check(design: Design, features: Collection[str] | None = None) -> Design:

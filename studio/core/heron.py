@@ -18,8 +18,10 @@ only its critic regressed onto it (see ``studio.train.heron_reward``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -270,18 +272,84 @@ def tree_diagnostics(
     return TreeDiagnostics(int(z.shape[0]), decided, int(undecided.sum()), agreement)
 
 
+class HeronModel:
+    """A HERON group's reward model with what it reads: input features, then factor values.
+
+    ``inputs`` are feature names (the observation's quantities); with ``use_factors`` the
+    group's factor values (its children's weighted values, in order) follow them.
+    """
+
+    def __init__(self, model: RewardModel, inputs: Sequence[str], use_factors: bool) -> None:
+        self.model = model
+        self.inputs = list(inputs)
+        self.use_factors = use_factors
+
+    def matrix(self, feats: Mapping[str, torch.Tensor], parts: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The model's input [B, D] from features [B] by name and the factor values [B]."""
+        cols = [feats[n] for n in self.inputs] + (list(parts) if self.use_factors else [])
+        return torch.stack([c.to(self.model.in_mean.dtype) for c in cols], 1)
+
+    def __call__(self, feats: Mapping[str, torch.Tensor], parts: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The standardised reward [B] (no gradient)."""
+        with torch.no_grad():
+            return self.model.reward(self.matrix(feats, parts))
+
+
+def save_models(models: Mapping[str, HeronModel], path: str | Path) -> None:
+    """Write every group's weights and statistics to one safetensors file, keyed ``group/name``.
+
+    The metadata records each group's input features, factor flag and layer sizes, so the
+    file alone rebuilds the models (:func:`load_models`) in the studio or in exported code.
+    """
+    from safetensors.torch import save_file
+
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict[str, str] = {"format": "reward-studio/heron", "groups": json.dumps(sorted(models))}
+    for group, m in models.items():
+        for key, value in m.model.state_dict().items():
+            tensors[f"{group}/{key}"] = value.detach().to("cpu", torch.float64).contiguous()
+        meta[f"{group}/inputs"] = json.dumps(m.inputs)
+        meta[f"{group}/use_factors"] = json.dumps(m.use_factors)
+        meta[f"{group}/hidden"] = json.dumps(list(m.model.hidden))
+    save_file(tensors, str(path), metadata=meta)
+
+
+def load_models(path: str | Path, dtype: torch.dtype = torch.float64) -> dict[str, HeronModel]:
+    """Read :func:`save_models`' file; a file that is not one raises ValueError naming it."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+        if meta.get("format") != "reward-studio/heron":
+            raise ValueError(f"{path}: not a HERON weights file (no 'reward-studio/heron' metadata)")
+        out: dict[str, HeronModel] = {}
+        for group in json.loads(meta["groups"]):
+            inputs = json.loads(meta[f"{group}/inputs"])
+            use_factors = bool(json.loads(meta[f"{group}/use_factors"]))
+            hidden = tuple(json.loads(meta[f"{group}/hidden"]))
+            names = f.keys()
+            state = {k.split("/", 1)[1]: f.get_tensor(k) for k in names if k.startswith(f"{group}/")}
+            model = RewardModel(int(state["in_mean"].shape[0]), hidden)
+            model.load_state_dict(state)
+            out[group] = HeronModel(model.to(dtype).eval(), inputs, use_factors)
+    return out
+
+
 __all__ = [
     "DEFAULT_HIDDEN",
     "PAIR_BATCH",
     "FitReport",
+    "HeronModel",
     "RewardModel",
     "TreeDiagnostics",
     "bradley_terry_loss",
     "fit_pass",
     "label",
     "level_margins",
+    "load_models",
     "pair_agreement",
     "parse_hidden",
     "sample_partners",
+    "save_models",
     "tree_diagnostics",
 ]

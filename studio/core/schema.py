@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from studio.core.design import FORMAT, SCHEMA_VERSION, TRIGGERS
+from studio.core.design import DIRECTIONS, FORMAT, SCHEMA_VERSION, TRIGGERS
 from studio.core.schedule import SCHEDULE_KINDS
 
 SCHEMA_PATH = Path(__file__).with_name("design.schema.json")
@@ -65,7 +65,17 @@ def design_schema() -> dict[str, Any]:
             "term": {
                 "type": "object",
                 "required": ["type", "name", "source"],
-                "properties": {"type": {"const": "term"}, "source": {"type": "string"}, "shape": {"type": "string"}, **common},
+                "properties": {
+                    "type": {"const": "term"},
+                    "source": {"type": "string"},
+                    "shape": {"type": "string"},
+                    "factor": {
+                        "description": "Direction and margin multiplier of a HERON factor.",
+                        "type": "object",
+                        "properties": {"direction": {"enum": list(DIRECTIONS)}, "sigma": {"type": "number", "minimum": 0}},
+                    },
+                    **common,
+                },
             },
             "group": {
                 "type": "object",
