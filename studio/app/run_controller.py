@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ from studio.app.workspace_service import save_or_reuse
 from studio.core.design import Design
 from studio.store import RunStatus, repo
 from studio.store.errors import InvalidRunTransitionError
+from studio.store.liveness import claim_run, heartbeat
 from studio.train.messages import (
     Checkpointed,
     Failed,
@@ -35,6 +37,7 @@ from studio.train.messages import (
     Snapshot,
 )
 from studio.train.ppo import PPOConfig
+from studio.train.sac import SACConfig
 
 __all__ = ["PollResult", "ProcessLike", "RunController"]
 
@@ -104,6 +107,8 @@ class RunController:
         self.last_step = 0
         self.last_sps = 0.0
         """Steps per second of the newest progress report."""
+        self._unsaved: list[Message] = []
+        """Messages taken from the process but not yet committed (a save failed)."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -113,7 +118,7 @@ class RunController:
         return self.status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED)
 
     def start(self, design: Design, env_id: str | None = None,
-              config: PPOConfig | None = None, version_id: int | None = None,
+              config: PPOConfig | SACConfig | None = None, version_id: int | None = None,
               *, env_factory: str | None = None, checkpoint_every: int = 10) -> int:
         """Create the run (saving ``design`` as a version if ``version_id`` is None) and start it.
 
@@ -132,17 +137,67 @@ class RunController:
                                            "started a run")
             run = repo.create_run(s, version_id, _config_json(config), seed=config.seed,
                                   device=config.device)
+            claim_run(s, run)
             run_id = run.id
+        return self._launch(run_id, env_id, config, document, version_id, checkpoint_every,
+                            env_factory, resume=False, status=RunStatus.QUEUED)
+
+    def resume_run(self, run_id: int, *, total_timesteps: int | None = None,
+                   env_factory: str | None = None, checkpoint_every: int = 10) -> int:
+        """Continue a stored ``stopped`` or ``interrupted`` run from its last checkpoint.
+
+        The run keeps its id; its steps count on from the checkpoint's. ``total_timesteps``
+        extends a run that had reached its end.
+
+        Raises:
+            RuntimeError: a run is active here, the run does not exist, cannot be resumed
+                in its status, or has no checkpoint file to continue from.
+        """
+        if self.active:
+            raise RuntimeError(f"run {self.run_id} is still {self.status}: stop it before "
+                               "resuming another")
+        with self.workspace.session() as s:
+            run = repo.get_run(s, run_id)
+            if run is None:
+                raise RuntimeError(f"there is no run {run_id} in {self.workspace.root}: "
+                                   "see `reward-studio runs list`")
+            if run.status not in (RunStatus.STOPPED, RunStatus.INTERRUPTED):
+                raise RuntimeError(f"run {run_id} is {run.status}; only a stopped or "
+                                   "interrupted run can be resumed")
+            ckpt = repo.latest_checkpoint(s, run_id)
+            if ckpt is None or not self.workspace.resolve(ckpt.path).is_file():
+                raise RuntimeError(f"run {run_id} has no checkpoint to continue from "
+                                   f"({'none was recorded' if ckpt is None else ckpt.path + ' is missing'});"
+                                   " start a new run instead")
+            config = config_from_json(run.config)
+            if total_timesteps is not None:
+                config = replace(config, total_timesteps=total_timesteps)
+            env_id = run.task.env_id
+            document = dict(run.design_version.data)
+            version_id = run.design_version_id
+            ckpt_dir = self.workspace.resolve(ckpt.path).parent
+            claim_run(s, run)
+        expected, _ = self.workspace.media_path("runs", f"run-{run_id}")
+        if ckpt_dir != expected:
+            raise RuntimeError(f"run {run_id}'s checkpoint is in {ckpt_dir}, not in its run "
+                               f"folder {expected}; it cannot be resumed here")
+        return self._launch(run_id, env_id, config, document, version_id, checkpoint_every,
+                            env_factory, resume=True, status=RunStatus(run.status))
+
+    def _launch(self, run_id: int, env_id: str, config: PPOConfig | SACConfig, document: dict[str, Any],
+                version_id: int, checkpoint_every: int, env_factory: str | None, *,
+                resume: bool, status: RunStatus) -> int:
         run_dir, _ = self.workspace.media_path("runs", f"run-{run_id}")
         run_dir.mkdir(parents=True, exist_ok=True)
         self.run_id, self.env_id = run_id, env_id
-        self.status, self.failure, self.latest_snapshot, self.last_step = (
-            RunStatus.QUEUED, None, None, 0)
+        self.status, self.failure, self.latest_snapshot, self.last_step = (status, None, None, 0)
+        self._unsaved = []
         try:
+            kwargs: dict[str, Any] = {"resume": True} if resume else {}
             self._process = self._factory(
                 config, document, env_id, str(run_dir), run_key=str(run_id),
                 design_version=str(version_id), checkpoint_every=checkpoint_every,
-                env_factory=env_factory)
+                env_factory=env_factory, **kwargs)
             self._process.start()
         except Exception as exc:
             self._set_status(RunStatus.FAILED, f"could not start training: {exc}")
@@ -205,6 +260,47 @@ class RunController:
         self._process = None
         return True
 
+    def stop_and_wait(self, timeout_s: float = 60.0, *, idle: Callable[[], None] | None = None,
+                      should_force: Callable[[], bool] = lambda: False) -> bool:
+        """Stop the run and keep saving its messages until it ends (checkpoint, ``stopped``).
+
+        ``idle()`` runs between polls (the GUI processes events there); when
+        ``should_force()`` turns true or ``timeout_s`` passes, :meth:`force_stop` ends it.
+        Returns True when the run ended by itself.
+        """
+        self.stop()
+        deadline = time.monotonic() + timeout_s
+        while self.active and self._process is not None:
+            out = self.poll()
+            if out.finished is not None or out.failed is not None:
+                break
+            if should_force() or time.monotonic() > deadline:
+                self.force_stop()
+                return False
+            if out.empty:
+                (idle or (lambda: time.sleep(0.05)))()
+                time.sleep(0.02)
+        return True
+
+    def force_stop(self) -> None:
+        """End the training process at once; the run is ``stopped`` at its last checkpoint."""
+        proc, self._process = self._process, None
+        if proc is not None:
+            with contextlib.suppress(Exception):  # keep what it has said so far
+                self._unsaved += proc.poll(10_000)
+            if proc.is_alive():
+                getattr(proc, "kill", proc.stop)()
+        if self.run_id is None or not self.active:
+            return
+        # What arrived is kept; whatever the killed process says next is not listened to.
+        pending = [m for m in self._unsaved if not isinstance(m, Finished | Failed)]
+        self._unsaved = []
+        out = self._sort(pending)
+        out.finished = Finished(self.last_step, "stopped")
+        self._persist(out)
+        self._set_status(RunStatus.STOPPED, "stopped at once on request: the training since "
+                         "its last checkpoint was not kept")
+
     def close(self) -> None:
         """Stop a live run and forget the process (the app is closing)."""
         if self._process is not None and self.active:
@@ -216,13 +312,26 @@ class RunController:
     # -- messages --------------------------------------------------------------------------
 
     def poll(self, max_items: int = 500) -> PollResult:
-        """Drain up to ``max_items`` messages, persist them in one transaction, return them."""
-        out = PollResult()
+        """Take up to ``max_items`` messages, persist them in one transaction, return them.
+
+        Raises:
+            WorkspaceError: the save failed; the messages are kept and saved by the next
+                poll, so a run's end is never lost.
+        """
         if self._process is None or self.run_id is None:
-            return out
-        msgs = self._process.poll(max_items)
-        if not msgs:
-            return out
+            return PollResult()
+        # Save, then acknowledge: messages stay in ``_unsaved`` until their transaction
+        # commits, so a failed save (disk full, locked) loses no Finished or Failed.
+        self._unsaved = self._unsaved + self._process.poll(max_items)
+        if not self._unsaved:
+            return PollResult()
+        out = self._sort(self._unsaved)
+        self._persist(out)
+        self._unsaved = []
+        return out
+
+    def _sort(self, msgs: list[Message]) -> PollResult:
+        out = PollResult()
         for m in msgs:
             if isinstance(m, Metrics):
                 out.metrics.append(m)
@@ -237,17 +346,18 @@ class RunController:
                 self.last_sps = float(m.sps)
             elif isinstance(m, Snapshot):
                 out.snapshot = self.latest_snapshot = m
-            elif isinstance(m, Failed):
+            elif isinstance(m, Failed) and out.finished is None and out.failed is None:
                 out.failed = self.failure = m
-            elif isinstance(m, Finished):
+            elif isinstance(m, Finished) and out.finished is None and out.failed is None:
                 out.finished = m
-        self._persist(out)
         return out
 
     def _persist(self, out: PollResult) -> None:
         run_id = self.run_id
         assert run_id is not None
+        new: RunStatus | None = None
         with self.workspace.session() as s:
+            heartbeat(s, run_id)
             if out.metrics:
                 repo.append_metric_rows(s, run_id, [(m.step, _finite(m.values)) for m in out.metrics])
             for mk in out.markers:
@@ -256,7 +366,6 @@ class RunController:
                 rel = self._relative(ck.path)
                 if rel is not None:
                     repo.add_checkpoint(s, run_id, ck.step, rel)
-            new: RunStatus | None = None
             error = None
             if out.failed is not None:
                 new, error = RunStatus.FAILED, out.failed.cause
@@ -267,7 +376,8 @@ class RunController:
                 if run is not None:
                     with contextlib.suppress(InvalidRunTransitionError):
                         repo.set_run_status(s, run, new, error)
-                self.status = new
+        if new is not None:  # only once committed
+            self.status = new
 
     def _relative(self, path: str) -> str | None:
         try:
@@ -299,7 +409,17 @@ def _finite(values: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-def _config_json(config: PPOConfig) -> dict[str, Any]:
+def config_from_json(stored: Mapping[str, Any]) -> PPOConfig | SACConfig:
+    """The learner config stored with a run (``algo`` picks PPO or SAC; unknown keys ignored,
+    lists back to tuples)."""
+    cls: type[PPOConfig] | type[SACConfig] = SACConfig if stored.get("algo") == "sac" else PPOConfig
+    known = {f.name for f in fields(cls)}
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in stored.items() if k in known}
+    return cls(**values)
+
+
+def _config_json(config: PPOConfig | SACConfig) -> dict[str, Any]:
     from dataclasses import asdict
 
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()}
+    algo = "sac" if isinstance(config, SACConfig) else "ppo"
+    return {"algo": algo, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()}}

@@ -21,10 +21,14 @@ from sqlalchemy.pool import NullPool
 
 from studio.store.errors import WorkspaceCorruptError
 
-__all__ = ["BUSY_TIMEOUT_MS", "check_database_file", "make_engine", "needs_immutable"]
+__all__ = ["BUSY_TIMEOUT_MS", "READING_OPTION", "check_database_file", "make_engine",
+           "needs_immutable"]
 
 BUSY_TIMEOUT_MS = 10_000
 """How long a connection waits for another one's write lock before giving up."""
+
+READING_OPTION = "studio_reading"
+"""Execution option of a connection whose transactions only read (``Workspace.reading``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -63,7 +67,8 @@ def make_engine(db_path: Path, *, read_only: bool = False, foreign_keys: bool = 
         immutable: with ``read_only``, open with ``immutable=1`` (see
             :func:`needs_immutable`).
 
-    Sessions begin with ``BEGIN IMMEDIATE`` on a writable engine, taking the write lock
+    Sessions begin with ``BEGIN IMMEDIATE`` on a writable engine (except reading ones,
+    see :data:`READING_OPTION`), taking the write lock
     up front: a deferred transaction that reads and then writes can fail with
     ``SQLITE_BUSY`` without waiting, which is the error users would see.
     """
@@ -87,7 +92,10 @@ def make_engine(db_path: Path, *, read_only: bool = False, foreign_keys: bool = 
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # A reading transaction (READING_OPTION) begins deferred: it takes no write
+        # lock, so it never makes a writer wait, and in WAL mode it never waits either.
+        reading = read_only or conn.get_execution_options().get(READING_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 

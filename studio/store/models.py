@@ -59,7 +59,12 @@ class Base(DeclarativeBase):
 
 
 class RunStatus(StrEnum):
-    """Lifecycle of a training run. ``completed``, ``failed`` and ``stopped`` are final."""
+    """Lifecycle of a training run. ``completed``, ``failed`` and ``stopped`` are final.
+
+    ``interrupted``: the process training it died (a crash, a kill) without ending it;
+    set when a workspace is opened (see :func:`studio.store.liveness.mark_interrupted`). It
+    can be resumed from its last checkpoint, which makes it ``running`` again.
+    """
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -67,6 +72,7 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
 
 
 _STATUS_SQL = ", ".join(f"'{s.value}'" for s in RunStatus)
@@ -161,6 +167,13 @@ class Run(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     device: Mapped[str | None] = mapped_column(String(64))
     seed: Mapped[int | None] = mapped_column(Integer)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    """The id of the process training the run, on ``host`` (liveness, migration 0004)."""
+    host: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the training process last reported; set with every save of its messages."""
+    name: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
 
     design_version: Mapped[DesignVersion] = relationship()
     task: Mapped[Task] = relationship()

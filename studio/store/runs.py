@@ -25,15 +25,22 @@ __all__ = [
 ]
 
 ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
-    RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.STOPPED}),
+    RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.STOPPED,
+                                 RunStatus.INTERRUPTED}),
     RunStatus.RUNNING: frozenset({RunStatus.PAUSED, RunStatus.COMPLETED, RunStatus.FAILED,
-                                  RunStatus.STOPPED}),
-    RunStatus.PAUSED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.STOPPED}),
+                                  RunStatus.STOPPED, RunStatus.INTERRUPTED}),
+    RunStatus.PAUSED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.STOPPED,
+                                 RunStatus.INTERRUPTED}),
     RunStatus.COMPLETED: frozenset(),
     RunStatus.FAILED: frozenset(),
-    RunStatus.STOPPED: frozenset(),
+    RunStatus.STOPPED: frozenset({RunStatus.RUNNING}),
+    RunStatus.INTERRUPTED: frozenset({RunStatus.RUNNING, RunStatus.STOPPED}),
 }
-"""Which status may follow which. The last three are final: resuming makes a new run."""
+"""Which status may follow which. ``completed`` and ``failed`` are final; a ``stopped`` or
+``interrupted`` run becomes ``running`` again when resumed from its last checkpoint."""
+
+ENDED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.INTERRUPTED})
+"""Statuses of a run that no process is training: ``ended_at`` is set on entering them."""
 
 
 def create_run(session: Session, design_version_id: int, config: Mapping[str, Any] | None = None,
@@ -91,8 +98,10 @@ def set_run_status(session: Session, run: Run, status: RunStatus | str,
         run.error = error
     if new == RunStatus.RUNNING and run.started_at is None:
         run.started_at = utcnow()
-    if not ALLOWED_TRANSITIONS[new] and run.ended_at is None:
+    if new in ENDED and old not in ENDED:
         run.ended_at = utcnow()
+    elif new not in ENDED:
+        run.ended_at = None  # resumed
     session.flush()
     return run
 

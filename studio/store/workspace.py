@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from studio.store.engine import (
     BUSY_TIMEOUT_MS,
+    READING_OPTION,
     check_database_file,
     make_engine,
     needs_immutable,
@@ -84,6 +85,10 @@ class Workspace:
         self._closed = False
         self._active = threading.local()
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(engine.execution_options(**{READING_OPTION: True}),
+                                     expire_on_commit=False)
+        self.interrupted: list[int] = []
+        """Ids of the runs this open marked ``interrupted`` (their process was gone)."""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, create: bool = True,
@@ -141,7 +146,16 @@ class Workspace:
         except BaseException:
             lock.release()
             raise
-        return cls(root, engine, lock, read_only=False)
+        ws = cls(root, engine, lock, read_only=False)
+        try:
+            from studio.store.liveness import mark_interrupted
+
+            with ws.session() as s:
+                ws.interrupted = [run.id for run in mark_interrupted(s)]
+        except BaseException:
+            ws.close()
+            raise
+        return ws
 
     @classmethod
     def _open_read_only(cls, root: Path) -> Workspace:
@@ -167,6 +181,16 @@ class Workspace:
         return cls(root, engine, None, read_only=True)
 
     @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: it takes no write lock and is rolled back.
+
+        Use it for what the GUI shows (lists, plots): a writer never waits for it and it
+        never waits for a writer (WAL). Whatever it changes is discarded.
+        """
+        with self._session(self._readers, reading=True) as session:
+            yield session
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
@@ -178,17 +202,22 @@ class Workspace:
             WorkspaceError: the disk is full or the database became read-only; nothing
                 of the block was saved.
         """
+        with self._session(self._sessions, reading=self.read_only) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, factory: sessionmaker[Session], reading: bool) -> Iterator[Session]:
         if self._closed:
             raise WorkspaceError(f"The workspace {self.root} is closed: open it again.")
         if getattr(self._active, "session", None) is not None:
             # A second transaction would wait for the first one's write lock forever.
             raise RuntimeError("ws.session() blocks cannot be nested in one thread: pass "
                                "the outer session to the code that needs one.")
-        session = self._sessions()
+        session = factory()
         self._active.session = session
         try:
             yield session
-            if self.read_only:
+            if reading:
                 session.rollback()
             else:
                 session.commit()

@@ -33,10 +33,14 @@ from studio.train.messages import (
     UpdateDesign,
 )
 from studio.train.ppo import PPOConfig
+from studio.train.sac import SACConfig
 
 
 def _worker(spec: RunSpec, messages: Queue[bytes], commands: Queue[Command]) -> None:
     """Body of the child process."""
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides what it
+    # means (checkpoint and stop, then force), so the trainer must not die of it here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def emit(msg: Message) -> None:
         messages.put(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
@@ -73,7 +77,7 @@ class TrainingProcess:
 
     def __init__(
         self,
-        config: PPOConfig,
+        config: PPOConfig | SACConfig,
         design_doc: dict[str, Any],
         env_id: str,
         run_dir: str,

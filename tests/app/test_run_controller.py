@@ -131,3 +131,71 @@ def test_failure_cause_is_stored(ws: Workspace) -> None:
         assert run.status == "failed" and "ctrl" in run.error
     with pytest.raises(RuntimeError):
         ctl.apply_design(_design().to_json())
+
+
+def test_a_failed_save_keeps_the_messages_and_the_next_poll_saves_the_end(ws: Workspace) -> None:
+    from sqlalchemy import text
+
+    from studio.store import WorkspaceError
+
+    ctl = RunController(ws, FakeProcess)
+    run_id = ctl.start(_design())
+    ctl._process.pending = [Metrics(str(run_id), 2048, {"charts/SPS": 100.0}),
+                            Marker(2048, "note", {}), Finished(2048, "completed")]
+    # A real SQLite failure inside the save: the database refuses the marker's row.
+    with ws.session() as s:
+        s.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON run_events "
+                       "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"))
+    with pytest.raises(WorkspaceError, match="disk is full"):
+        ctl.poll()
+    assert ctl.active  # the end was not recorded, and not forgotten either
+    with ws.session() as s:
+        assert repo.get_run(s, run_id).status == "running"
+        s.execute(text("DROP TRIGGER refuse"))
+    got = ctl.poll()
+    assert got.finished is not None and not ctl.active
+    with ws.session() as s:
+        assert repo.get_run(s, run_id).status == "completed"
+        assert repo.metric_series(s, run_id, "charts/SPS") == ([2048], [100.0])
+
+
+def test_force_stop_marks_the_run_stopped_and_ignores_the_killed_process(ws: Workspace) -> None:
+    ctl = RunController(ws, FakeProcess)
+    run_id = ctl.start(_design())
+    proc = ctl._process
+    proc.pending = [Metrics(str(run_id), 1024, {"charts/SPS": 1.0})]
+    ctl.force_stop()
+    proc.pending = [Failed("the training process was killed by signal 9 (SIGKILL)")]
+    assert ctl.poll().empty and ctl.status == RunStatus.STOPPED
+    with ws.session() as s:
+        run = repo.get_run(s, run_id)
+        assert run.status == "stopped" and "last checkpoint" in run.error
+        assert repo.metric_series(s, run_id, "charts/SPS") == ([1024], [1.0])
+
+
+def test_a_run_records_its_process_and_heartbeat(ws: Workspace) -> None:
+    import os
+
+    from studio.store.liveness import this_host
+
+    ctl = RunController(ws, FakeProcess)
+    run_id = ctl.start(_design())
+    with ws.session() as s:
+        run = repo.get_run(s, run_id)
+        assert (run.pid, run.host) == (os.getpid(), this_host())
+        first = run.heartbeat_at
+    ctl._process.pending = [Progress(8, 16, 1.0, 1.0, 0.0)]
+    ctl.poll()
+    with ws.session() as s:
+        assert repo.get_run(s, run_id).heartbeat_at > first
+
+
+def test_resume_refuses_a_run_without_a_checkpoint(ws: Workspace) -> None:
+    ctl = RunController(ws, FakeProcess)
+    run_id = ctl.start(_design())
+    ctl._process.pending = [Finished(0, "stopped")]
+    ctl.poll()
+    with pytest.raises(RuntimeError, match="no checkpoint to continue from"):
+        ctl.resume_run(run_id)
+    with pytest.raises(RuntimeError, match="there is no run 99"):
+        ctl.resume_run(99)
