@@ -10,9 +10,9 @@ Proposers register through the ``reward_studio.proposers`` entry-point group.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -21,14 +21,52 @@ from studio.core.schedule import Schedule, param_value
 
 
 @dataclass
+class RankingRecord:
+    """One stored ranking, as a proposer sees it: tiers of rollout ids, best first."""
+
+    tiers: list[list[int]]
+    """Rollout ids; rollouts in one tier are tied."""
+    comment: str = ""
+    """The ranker's free text ("falls at the end"), or empty."""
+    round_index: int | None = None
+
+
+Rescore = Callable[[Design], Mapping[int, Mapping[str, float]]]
+"""``rescore(design)`` -> rollout id -> component -> return of that design on the rollout,
+recomputed from the rollout's stored states (so any design can be scored on any rollout)."""
+
+
+@dataclass
 class Feedback:
-    """What a proposer learns from one round: the designs ranked best first, with term stats."""
+    """What a proposer learns from the rounds so far. It never holds the task score."""
 
     ranked: list[Design]
-    """Candidate designs, best first (only the best and worst go into an ICPL prompt)."""
+    """Last round's candidate designs, best first (only the best and worst go into an ICPL prompt)."""
     term_stats: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     """Design name -> term -> {mean, min, max, ...} over training (Eureka's reward reflection)."""
     task_description: str = ""
+    term_curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """Design name -> term -> its value at every tenth of training (Eureka's reflection)."""
+    rankings: list[RankingRecord] = field(default_factory=list)
+    """Every ranking so far, oldest first."""
+    rollout_designs: dict[int, str] = field(default_factory=dict)
+    """Rollout id -> name of the design its policy was trained on."""
+    rollout_ends: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    """Rollout id -> (length, ended by termination), for the regret model."""
+    rescore: Rescore | None = None
+    history: list[Design] = field(default_factory=list)
+    """The best design of each earlier round, oldest first."""
+    features: list[dict[str, Any]] = field(default_factory=list)
+    """The task's feature catalogue: ``name``, ``unit``, ``description``, ``low``, ``high``."""
+    round_index: int = 1
+    """The round the proposals are for."""
+    max_episode_steps: int = 1000
+
+
+class ProposerError(RuntimeError):
+    """A proposer could not produce designs; the message says why and what to do."""
+
+    user_facing = True
 
 
 class Proposer(Protocol):

@@ -39,7 +39,7 @@ def test_perturb_is_seeded_and_explores() -> None:
 def test_builtin_proposer_comes_through_the_plugin_group() -> None:
     reg = proposers()
     assert isinstance(reg.create("perturb"), PerturbProposer)
-    with pytest.raises(KeyError, match="known: perturb"):
+    with pytest.raises(KeyError, match="known: llm, perturb, preference"):
         reg.create("oracle")
 
 
