@@ -22,6 +22,7 @@ import torch
 
 from studio.core.compile import RewardNaNError
 from studio.train.envs import catalog_names, make_env
+from studio.train.heron_reward import save_heron_weights
 from studio.train.messages import (
     Checkpointed,
     Command,
@@ -122,6 +123,7 @@ def run_training(
 
         def checkpoint() -> None:
             save_checkpoint(trainer.state_dict(), ckpt)
+            save_heron_weights(trainer.reward, spec.run_dir)  # for export; None without HERON
             emit(Checkpointed(trainer.global_step, str(ckpt)))
 
         paused = False

@@ -25,9 +25,10 @@ import torch
 from torch import nn
 
 from studio.core.design import Design
+from studio.train.heron_reward import heron_metrics, heron_state, load_heron_state, make_reward
 from studio.train.messages import Marker, Message, Metrics, Progress, Snapshot
 from studio.train.normalize import RunningMeanStd
-from studio.train.rollout import DesignReward, EpisodeStats
+from studio.train.rollout import EpisodeStats
 from studio.train.runtime import (
     VectorEnvLike,
     action_bounds,
@@ -243,7 +244,7 @@ class PPO:
             torch.set_num_threads(c.torch_threads or max(1, min(8, (os.cpu_count() or 2) // 2)))
         seed_everything(c.seed)
         self.feature_names = None if feature_names is None else list(feature_names)
-        self.reward = DesignReward(_as_design(design), design_version, self.feature_names, self.device)
+        self.reward = make_reward(_as_design(design), design_version, self.feature_names, self.device)
         env.set_feature_names(self.reward.feature_names)
         self.pending_design: tuple[Mapping[str, Any], str] | None = None
 
@@ -306,7 +307,8 @@ class PPO:
             design = _as_design(document)
             if design.task != self.reward.design.task:
                 raise ValueError(f"the design is for {design.task}, this run trains {self.reward.design.task}")
-            self.reward = DesignReward(design, version, self.feature_names, self.device)
+            # HERON models carry over: a new order or sigma relabels from this update on.
+            self.reward = make_reward(design, version, self.feature_names, self.device, self.reward)
         except Exception as exc:  # a bad edit must not end a good run
             return [Marker(self.global_step, "design_rejected", {"version_id": version, "error": str(exc)})]
         self.env.set_feature_names(self.reward.feature_names)
@@ -439,6 +441,7 @@ class PPO:
         sps = (self.global_step - self._start_step) / elapsed
         values = {"charts/SPS": sps, "charts/learning_rate": float(self.optimizer.param_groups[0]["lr"]), **losses}
         values.update(self.stats.pop_metrics())
+        values.update(heron_metrics(self.reward))
         left = max(c.total_timesteps - self.global_step, 0)
         out: list[Message] = [
             Metrics(self.run_key, self.global_step, values),
@@ -467,6 +470,7 @@ class PPO:
             "update": self.update,
             "design": self.reward.design.to_json(),
             "design_version": self.reward.version,
+            "heron": heron_state(self.reward),
             "rng": rng_state(),
         }
 
@@ -479,9 +483,10 @@ class PPO:
         self.discounted = torch.zeros_like(self.discounted)
         self.global_step = self._start_step = int(state["global_step"])
         self.update = int(state["update"])
-        self.reward = DesignReward(
+        self.reward = make_reward(
             Design.from_json(state["design"]), state["design_version"], self.feature_names, self.device
         )
+        load_heron_state(self.reward, state.get("heron"))
         self.env.set_feature_names(self.reward.feature_names)
         set_rng_state(state["rng"])
         # Fresh episodes with new seeds: the interrupted ones cannot be restored exactly.
