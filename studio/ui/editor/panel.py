@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.design import EventTerm, Group, Shaping, Term
 from studio.ui.context import AppContext
+from studio.ui.editor.agreement import AgreementWidget
 from studio.ui.editor.catalog import FeatureCatalogWidget
 from studio.ui.editor.group_inspector import GroupInspector
 from studio.ui.editor.inspector import EventInspector, TermInspector
@@ -126,6 +127,9 @@ class RewardEditor(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.split)
+        # Live agreement of the design with every stored ranking (computed in a worker).
+        self.agreement = AgreementWidget(context)
+        lay.addWidget(self.agreement)
 
         self._derived_timer = QTimer(self)
         self._derived_timer.setSingleShot(True)
