@@ -101,6 +101,8 @@ class RankingView(QWidget):
         self.strip = RankStrip()
         self.focused = 0
         self._was_full = False
+        self.saved_id: int | None = None
+        """The ranking this view stored (a view saves once)."""
         """Whether the window was full screen before a video went full screen."""
         self._series_cache: dict[int, dict[str, Any]] = {}
         self._series_runner = TaskRunner(self)
@@ -126,6 +128,7 @@ class RankingView(QWidget):
             b = QPushButton(text)
             b.setToolTip(tip)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the view keeps the keys
+            b.setAutoDefault(False)  # Enter is the view's (in a dialog it would click too)
             b.clicked.connect(slot)
             return b
 
@@ -162,7 +165,6 @@ class RankingView(QWidget):
         self.comment.setPlaceholderText("Comment (optional), e.g. “falls at the end”")
         self.skip_button = button("Skip set", "Store this set as skipped (S)", self.skip)
         self.save_button = button("Save ranking", "Save the ranking (Enter)", self.save)
-        self.save_button.setDefault(True)
         rank_row = QHBoxLayout()
         rank_row.addWidget(self.strip, 1)
         rank_row.addWidget(self.comment, 1)
@@ -202,7 +204,6 @@ class RankingView(QWidget):
         self.timeline.seekRequested.connect(ph.seek)
         self.strip.moved.connect(lambda v, k, join: self._change(self.order.move, v, k, join))
         self.strip.unplaced.connect(lambda v: self._change(self.order.unplace, v))
-        self.comment.returnPressed.connect(self.save)
         for cell in self.cells:
             cell.clicked.connect(self.set_focused)
             cell.fullScreenRequested.connect(self._cell_full_screen)
@@ -347,6 +348,9 @@ class RankingView(QWidget):
         return self._store([[r.id for r in self.rollouts]], skipped=True)
 
     def _store(self, tiers: list[list[int]], skipped: bool) -> int | None:
+        if self.saved_id is not None:
+            self._say(f"Already saved as ranking {self.saved_id}; pick another set to rank more.")
+            return None
         ids = {i for t in tiers for i in t}
         try:
             alive = {r.id for r in self.service.rollouts(ids=sorted(ids))}
@@ -361,6 +365,7 @@ class RankingView(QWidget):
         except Exception as exc:  # noqa: BLE001 - shown to the user, the view stays usable
             self._say(f"Not saved: {user_message(exc) or f'{type(exc).__name__}: {exc}'}")
             return None
+        self.saved_id = ranking_id
         self._say(f"Ranking {ranking_id} saved" + (" (set skipped)" if skipped else ""))
         self.saved.emit(ranking_id)
         return ranking_id
@@ -399,6 +404,8 @@ class RankingView(QWidget):
             self.speed_box.setCurrentIndex(min(max(0, i), len(SPEEDS) - 1))
         elif key == Qt.Key.Key_F or (key == Qt.Key.Key_Escape and self.grid.zoomed is not None):
             self.toggle_full_screen()
+        elif key == Qt.Key.Key_Escape and self.comment.hasFocus():
+            self.setFocus()  # leave the comment, keep the view open
         elif key == Qt.Key.Key_R:
             self.returns_box.toggle()
         else:
