@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -200,6 +201,7 @@ class Design:
     @classmethod
     def from_json(cls, doc: Any) -> Design:
         """Read a document, raising :class:`DesignError` with the path of the first problem."""
+        _check_finite(doc, "")
         return _read_design(doc)
 
     @classmethod
@@ -468,6 +470,23 @@ def _read_design(doc: Any) -> Design:
         description=_str(d, "description", "(document)", ""),
         meta=_obj(meta, "meta"),
     )
+
+
+def _check_finite(value: Any, path: str) -> None:
+    """Raise :class:`DesignError` at the first NaN or infinity in a document.
+
+    JSON has no such numbers, but Python's ``json`` reads ``NaN`` and ``Infinity``; a weight
+    of NaN would make every reward NaN, and an infinite step count cannot become an int.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DesignError(path or "(document)", f"{value} is not a finite number: use a finite "
+                          "value (JSON has no NaN or Infinity)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_finite(item, f"{path}[{i}]")
 
 
 def validate(design: Design, features: Collection[str] | None = None) -> list[DesignError]:

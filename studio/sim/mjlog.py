@@ -24,6 +24,10 @@ _installed = False
 _seen: set[str] = set()
 _MAX_SEEN = 1000
 
+QUIET = ("compiler attribute 'settotalmass' is deprecated",)
+"""Warnings about the XML of Gymnasium's own models, which the user can do nothing about:
+always logged at DEBUG (the app's log view can show them; a CLI call prints nothing)."""
+
 
 def _on_warning(message: str) -> None:
     """MuJoCo's warning callback. It runs inside MuJoCo calls: it must never raise."""
@@ -33,7 +37,8 @@ def _on_warning(message: str) -> None:
             repeat = text in _seen
             if not repeat and len(_seen) < _MAX_SEEN:
                 _seen.add(text)
-        logger.log(logging.DEBUG if repeat else logging.WARNING, "%s", text)
+        quiet = repeat or any(q in text for q in QUIET)
+        logger.log(logging.DEBUG if quiet else logging.WARNING, "%s", text)
 
 
 def install_warning_handler() -> None:

@@ -76,13 +76,25 @@ class GymEnvTask(Task):
         return [("the environment's own observation (see its documentation)", self.obs_dim)]
 
 
+class UnknownTaskError(KeyError):
+    """A task id that names no task; a ``KeyError`` whose message reads as one line.
+
+    ``user_facing``: the CLI and the app print it as it is, without a traceback.
+    """
+
+    user_facing = True
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown task"
+
+
 def gym_task(env_id: str, known: Sequence[str] = ()) -> Task:
     """A generic task for a Gymnasium id; an unknown id is reported with the known ones."""
     import gymnasium as gym
 
     if env_id not in gym.registry:
         hint = f" Registered tasks: {', '.join(known)}." if known else ""
-        raise KeyError(
+        raise UnknownTaskError(
             f"unknown task {env_id!r}: not a registered task, a Gymnasium env id, or an MJCF file path.{hint}"
         )
     return GymEnvTask(env_id)
