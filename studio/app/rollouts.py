@@ -4,6 +4,9 @@
 callable such as :func:`policy_from_snapshot`), and evaluates the design on every
 transition. The :class:`RolloutTrace` it returns feeds the plots (per-term time series,
 histograms, statistics), the detectors, and replay in the viewer (``qpos``/``qvel``).
+It also keeps the simulator states of every step (:class:`studio.sim.trace.StateCapture`),
+from which any feature can be recomputed later without simulating
+(:class:`studio.sim.trace.TraceFeatures`).
 It is a plain function with an Orange-style ``state`` for progress and cancellation, so the
 UI runs it in a worker thread and tests call it directly.
 
@@ -23,6 +26,7 @@ import torch
 
 from studio.core.compile import compile_design
 from studio.core.design import Design
+from studio.sim.trace import StateCapture
 
 __all__ = [
     "Policy", "RolloutTrace", "action_bounds", "evaluate_features", "evaluate_trace", "load_task", "make_env", "policy_from_checkpoint",
@@ -180,11 +184,22 @@ class RolloutTrace:
     obs: np.ndarray
     """[T, obs_dim] observation before each action."""
     qpos: np.ndarray | None = None
-    """[T + 1, nq] simulator positions (row 0 is the start), for replay."""
+    """[T + 1, nq] simulator positions: row 0 the start, row t + 1 after step t (before a reset)."""
     qvel: np.ndarray | None = None
     action_low: np.ndarray | None = None
     action_high: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    prev_features: dict[str, np.ndarray] = field(default_factory=dict)
+    """Feature name -> [T] values of s (the previous step's, or the reset state's)."""
+    states: dict[str, np.ndarray] | None = None
+    """Every stored simulator state (:meth:`studio.sim.trace.StateCapture.arrays`)."""
+
+    @property
+    def act(self) -> np.ndarray | None:
+        """[T + 1, na] actuator activations, where the model has any."""
+        if self.states is None or self.states["act"].shape[-1] == 0:
+            return None
+        return self.states["act"]
 
     @property
     def length(self) -> int:
@@ -205,9 +220,12 @@ class RolloutTrace:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the trace as a compressed ``.npz`` (a stored state sequence for replay)."""
         arrays: dict[str, np.ndarray] = {}
-        for prefix, group in (("f", self.features), ("v", self.values), ("c", self.components)):
+        for prefix, group in (("f", self.features), ("v", self.values), ("c", self.components),
+                              ("p", self.prev_features), ("s", self.states or {})):
             for k, v in group.items():
                 arrays[f"{prefix}/{k}"] = np.asarray(v)
+        if self.act is not None:
+            arrays["act"] = self.act
         for name in ("total", "task_reward", "terminated", "truncated", "actions", "obs",
                      "qpos", "qvel", "action_low", "action_high"):
             value = getattr(self, name)
@@ -223,7 +241,8 @@ class RolloutTrace:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
         meta = json.loads(str(data.pop("meta")))
-        groups: dict[str, dict[str, np.ndarray]] = {"f": {}, "v": {}, "c": {}}
+        groups: dict[str, dict[str, np.ndarray]] = {"f": {}, "v": {}, "c": {}, "p": {}, "s": {}}
+        data.pop("act", None)  # a copy of s/act, kept at the top for other readers
         for k in [k for k in data if "/" in k]:
             prefix, name = k.split("/", 1)
             groups[prefix][name] = data.pop(k)
@@ -233,7 +252,8 @@ class RolloutTrace:
                    terminated=data["terminated"], truncated=data["truncated"],
                    actions=data["actions"], obs=data["obs"], qpos=data.get("qpos"),
                    qvel=data.get("qvel"), action_low=data.get("action_low"),
-                   action_high=data.get("action_high"), meta=meta)
+                   action_high=data.get("action_high"), meta=meta,
+                   prev_features=groups["p"], states=groups["s"] or None)
 
 
 def evaluate_features(design: Design, feats: Mapping[str, np.ndarray],
@@ -278,7 +298,8 @@ def evaluate_trace(trace: RolloutTrace, design: Design | None) -> RolloutTrace:
         trace.values, trace.components = {}, {}
         trace.total = np.zeros(trace.length)
         return trace
-    prev = {k: np.concatenate([v[:1], v[:-1]]) for k, v in trace.features.items()}
+    prev = {k: trace.prev_features.get(k, np.concatenate([v[:1], v[:-1]]))
+            for k, v in trace.features.items()}
     total, comps, vals = evaluate_features(design, trace.features, prev, trace.terminated, trace.truncated)
     trace.total, trace.components, trace.values = total, comps, vals
     return trace
@@ -287,13 +308,16 @@ def evaluate_trace(trace: RolloutTrace, design: Design | None) -> RolloutTrace:
 def record_rollout(task: Any, design: Design | None, policy: Policy | str | None = None,
                    steps: int = 1000, seed: int = 0, record_states: bool = True,
                    extra_features: Sequence[str] = (), state: _State | None = None,
-                   env: Any = None) -> RolloutTrace:
+                   env: Any = None, episode: bool = False) -> RolloutTrace:
     """Step ``task`` ``steps`` times with ``policy`` and evaluate ``design`` on every transition.
 
     ``policy``: None or ``"random"`` (uniform actions), ``"zero"``, or a callable
     obs [1, obs_dim] -> action [1, act_dim]. ``extra_features`` are recorded too (for heat
     maps over features the design does not read). ``state`` reports progress and may cancel:
     the trace then holds the steps done so far. ``env`` reuses an open vector env.
+    ``episode``: stop when the first episode ends (at most ``steps`` steps); otherwise
+    finished episodes restart inside the trace. ``record_states`` keeps every step's
+    simulator state (``qpos``/``qvel`` and :attr:`RolloutTrace.states`).
     """
     own_env = env is None
     env = make_env(task, 1, seed) if own_env else env
@@ -313,15 +337,15 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
         else:
             raise ValueError(f"unknown policy {policy!r}: use None, 'random', 'zero' or a callable")
         obs = env.reset(seed=seed)
-        data = env.datas[0]
+        # The states come from the env's own MjData, read again after every step (a copy
+        # taken once would stay the reset state), and from a shadow replay of each step.
+        capture = StateCapture(env_model(env), env.task.frame_skip) if record_states else None
+        if capture is not None:
+            capture.start(env.data(0))
         feats = {n: np.zeros(steps) for n in names}
         prev = {n: np.zeros(steps) for n in names}
         task_reward, term, trunc = np.zeros(steps), np.zeros(steps, bool), np.zeros(steps, bool)
         actions, all_obs = np.zeros((steps, env.act_dim)), np.zeros((steps, env.obs_dim))
-        qpos = np.zeros((steps + 1, data.qpos.shape[0])) if record_states else None
-        qvel = np.zeros((steps + 1, data.qvel.shape[0])) if record_states else None
-        if qpos is not None and qvel is not None:
-            qpos[0], qvel[0] = data.qpos, data.qvel
         done = 0
         for t in range(steps):
             if state is not None and state.is_interruption_requested():
@@ -333,13 +357,19 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
                 feats[n][t] = res.features[n][0]
                 prev[n][t] = res.prev_features[n][0]
             task_reward[t], term[t], trunc[t] = res.task_reward[0], res.terminated[0], res.truncated[0]
-            if qpos is not None and qvel is not None:
-                qpos[t + 1], qvel[t + 1] = data.qpos, data.qvel
+            ended = bool(term[t] or trunc[t])
+            if capture is not None:
+                capture.step(a[0], None if ended else env.data(0))
+                if ended and not episode:
+                    capture.start(env.data(0))  # the autoreset's new episode
             obs = res.obs
             done = t + 1
+            if ended and episode:
+                break
             if state is not None and (t % 50 == 0 or t == steps - 1):
                 state.set_progress(100.0 * done / steps)
         cut = slice(0, done)
+        stored = capture.arrays() if capture is not None else None
         feats = {k: v[cut] for k, v in feats.items()}
         prev = {k: v[cut] for k, v in prev.items()}
         if design is not None:
@@ -350,10 +380,11 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
             env_id=task_env_id(task), features=feats, values=vals, components=comps, total=total,
             task_reward=task_reward[cut], terminated=term[cut], truncated=trunc[cut],
             actions=actions[cut], obs=all_obs[cut],
-            qpos=None if qpos is None else qpos[:done + 1],
-            qvel=None if qvel is None else qvel[:done + 1],
+            qpos=None if stored is None else stored["qpos"],
+            qvel=None if stored is None else stored["qvel"],
             action_low=low, action_high=high,
             meta={"seed": seed, "design": None if design is None else design.name},
+            prev_features=prev, states=stored,
         )
     finally:
         if own_env:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,38 +133,57 @@ def record_frames(
     return writer.frames
 
 
+class RenderCancelled(Exception):
+    """The caller's ``state`` asked to stop rendering; nothing was written."""
+
+
 def record_qpos(
     path: str | os.PathLike[str],
     model: Any,
-    qpos: Iterable[np.ndarray],
+    qpos: Sequence[np.ndarray] | np.ndarray,
     fps: float = 30,
     width: int = 640,
     height: int = 480,
     track: int | str | None = 1,
+    state: Any = None,
     **renderer_options: Any,
 ) -> int:
     """Render a trajectory of generalised positions (one ``qpos`` [nq] per frame) to ``path``.
 
     Rendering needs positions only, so a recorded rollout (``StateBatch.qpos`` of one
     environment over time) is enough. The renderer is created and closed in the calling
-    thread; ``track`` is the body the camera follows (1, the root of most robots);
-    ``renderer_options`` go to :class:`~studio.sim.render.OffscreenRenderer`. Returns the
-    number of frames written.
+    thread, so call this from a worker thread, never the GUI's; ``track`` is the body the
+    camera follows (1, the root of most robots); ``renderer_options`` go to
+    :class:`~studio.sim.render.OffscreenRenderer` (``offsamples=0`` renders about three
+    times faster on a CPU, without anti-aliasing). ``state`` (Orange-style, optional)
+    gets ``set_progress(percent)`` and is polled with ``is_interruption_requested()``.
+    Returns the number of frames written.
+
+    Raises:
+        RenderCancelled: ``state`` asked to stop; no file is left behind.
     """
     import mujoco
 
     from studio.sim.render import OffscreenRenderer
 
     data = mujoco.MjData(model)
+    total = max(len(qpos), 1)
 
     def frames(renderer: OffscreenRenderer) -> Iterator[np.ndarray]:
-        for q in qpos:
+        for i, q in enumerate(qpos):
+            if state is not None and i % 10 == 0:
+                if state.is_interruption_requested():
+                    raise RenderCancelled(f"rendering {path} was cancelled")
+                state.set_progress(100.0 * i / total)
             data.qpos[:] = q
             mujoco.mj_forward(model, data)  # positions, lights and the com the camera tracks
             yield renderer.render(data)
 
     with OffscreenRenderer(model, width, height, track=track, **renderer_options) as renderer:
-        return record_frames(path, frames(renderer), fps=fps)
+        written = record_frames(path, frames(renderer), fps=fps)
+    if state is not None:
+        state.set_progress(100.0)
+    return written
 
 
 def read_video_frames(path: str | os.PathLike[str], max_frames: int | None = None) -> np.ndarray:

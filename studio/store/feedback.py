@@ -13,13 +13,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from studio.store.designs import ensure_task
 from studio.store.errors import StoreError
-from studio.store.models import LLMExchange, Ranking, RankingEntry, RefinementRound, Rollout
+from studio.store.models import (
+    LLMExchange,
+    Ranking,
+    RankingEntry,
+    RefinementRound,
+    Rollout,
+    Run,
+    Task,
+)
 
 __all__ = [
     "add_llm_exchange", "add_refinement_round", "add_rollout", "get_ranking", "get_round",
     "get_rollout", "list_llm_exchanges", "list_rankings", "list_rollouts", "list_rounds",
-    "save_ranking", "update_round",
+    "rollout_env_ids", "save_ranking", "save_tiered_ranking", "update_round",
 ]
 
 
@@ -27,12 +36,26 @@ def add_rollout(session: Session, *, run_id: int | None = None,
                 design_version_id: int | None = None, checkpoint_id: int | None = None,
                 video_path: str | None = None, returns: Mapping[str, float] | None = None,
                 task_score: float | None = None, length: int | None = None,
-                seed: int | None = None) -> Rollout:
-    """Record one episode. ``video_path`` is relative to the workspace (``media_path``)."""
+                seed: int | None = None, env_id: str | None = None, policy: str | None = None,
+                design_return: float | None = None, trace_path: str | None = None,
+                round_id: int | None = None) -> Rollout:
+    """Record one episode. Paths are relative to the workspace (``Workspace.media_path``).
+
+    ``env_id`` names the task (created if new); without it, a rollout of a run takes
+    the run's task. ``returns`` holds each term's return, ``design_return`` their total.
+    """
+    task_id = None
+    if env_id is not None:
+        task_id = ensure_task(session, env_id).id
+    elif run_id is not None:
+        run = session.get(Run, run_id)
+        task_id = run.task_id if run is not None else None
     rollout = Rollout(run_id=run_id, design_version_id=design_version_id,
                       checkpoint_id=checkpoint_id, video_path=video_path,
                       returns=dict(returns) if returns is not None else None,
-                      task_score=task_score, length=length, seed=seed)
+                      task_score=task_score, length=length, seed=seed, task_id=task_id,
+                      policy=policy, design_return=design_return, trace_path=trace_path,
+                      round_id=round_id)
     session.add(rollout)
     session.flush()
     return rollout
@@ -43,34 +66,73 @@ def get_rollout(session: Session, rollout_id: int) -> Rollout | None:
     return session.get(Rollout, rollout_id)
 
 
-def list_rollouts(session: Session, run_id: int | None = None) -> Sequence[Rollout]:
-    """All rollouts, or those of one run, oldest first."""
+def list_rollouts(session: Session, run_id: int | None = None, *, env_id: str | None = None,
+                  ids: Sequence[int] | None = None,
+                  round_id: int | None = None) -> Sequence[Rollout]:
+    """All rollouts, or those of one run, task, round or id list, oldest first."""
     query = select(Rollout).order_by(Rollout.id)
     if run_id is not None:
         query = query.where(Rollout.run_id == run_id)
+    if env_id is not None:
+        query = query.join(Task, Task.id == Rollout.task_id).where(Task.env_id == env_id)
+    if ids is not None:
+        query = query.where(Rollout.id.in_([int(i) for i in ids]))
+    if round_id is not None:
+        query = query.where(Rollout.round_id == round_id)
     return session.scalars(query).all()
+
+
+def rollout_env_ids(session: Session, rollout_ids: Sequence[int]) -> dict[int, str | None]:
+    """The task id (``HalfCheetah-v5``) of each rollout, ``None`` where it is unknown."""
+    rows = session.execute(select(Rollout.id, Task.env_id)
+                           .outerjoin(Task, Task.id == Rollout.task_id)
+                           .where(Rollout.id.in_([int(i) for i in rollout_ids])))
+    return {int(i): e for i, e in rows}
 
 
 def save_ranking(session: Session, rollout_ids_in_order: Sequence[int], ranked_by: str, *,
                  round_id: int | None = None, context: str | None = None) -> Ranking:
-    """Save a ranking of rollouts, best first; ``ranking.rollout_ids`` gives them back.
+    """Save a strict ranking of rollouts, best first (each its own tier).
+
+    See :func:`save_tiered_ranking` for ties, skips and comments.
+    """
+    return save_tiered_ranking(session, [[int(i)] for i in rollout_ids_in_order], ranked_by,
+                               round_id=round_id, context=context)
+
+
+def save_tiered_ranking(session: Session, tiers: Sequence[Sequence[int]], ranked_by: str, *,
+                        comment: str | None = None, skipped: bool = False,
+                        round_id: int | None = None, context: str | None = None) -> Ranking:
+    """Save a ranking as tiers of rollout ids, best tier first; ids in one tier are tied.
+
+    A skipped set (``skipped=True``) keeps the rollouts shown, in order, with no tier.
+    ``ranking.tiers`` and ``ranking.rollout_ids`` give them back.
 
     Raises:
-        ValueError: fewer than two rollouts, or one listed twice.
-        StoreError: a rollout id does not exist.
+        ValueError: fewer than two rollouts, an empty tier, or a rollout listed twice.
+        StoreError: a rollout id does not exist (deleted, or from another workspace).
     """
-    ids = [int(i) for i in rollout_ids_in_order]
+    groups = [[int(i) for i in tier] for tier in tiers]
+    if any(not g for g in groups):
+        raise ValueError(f"Ranking {groups} has an empty tier; every place needs a rollout.")
+    ids = [i for g in groups for i in g]
     if len(ids) < 2:
         raise ValueError(f"A ranking needs at least two rollouts, got {len(ids)}.")
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"Rollouts {ids} are listed more than once; rank each once.")
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"Rollouts {twice} are listed more than once; rank each once.")
     found = set(session.scalars(select(Rollout.id).where(Rollout.id.in_(ids))))
     missing = [i for i in ids if i not in found]
     if missing:
         raise StoreError(f"Cannot save the ranking: rollouts {missing} do not exist in this "
                          "workspace (deleted?). Reload the rollouts and rank again.")
+    entries: list[RankingEntry] = []
+    for tier, group in enumerate(groups):
+        for rollout_id in group:
+            entries.append(RankingEntry(position=len(entries), rollout_id=rollout_id,
+                                        tier=None if skipped else tier))
     ranking = Ranking(ranked_by=ranked_by, round_id=round_id, context=context,
-                      entries=[RankingEntry(position=p, rollout_id=i) for p, i in enumerate(ids)])
+                      comment=comment, skipped=bool(skipped), entries=entries)
     session.add(ranking)
     session.flush()
     return ranking

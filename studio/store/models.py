@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
@@ -225,7 +226,7 @@ class Checkpoint(Base):
 
 
 class Rollout(Base):
-    """One recorded episode, usually of a checkpoint, shown to the user for ranking."""
+    """One recorded episode of a policy on a task, with its trace and video (migration 0003)."""
 
     __tablename__ = "rollouts"
 
@@ -244,10 +245,22 @@ class Rollout(Base):
     length: Mapped[int | None] = mapped_column(Integer)
     seed: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="RESTRICT"), index=True)
+    """The task the episode ran on (``None`` only for rows older than 0003 without a run)."""
+    policy: Mapped[str | None] = mapped_column(Text)
+    """Where the actions came from: ``random``, ``zero``, ``checkpoint:<path>``, ``run:<id>``."""
+    design_return: Mapped[float | None] = mapped_column(Float)
+    """The attached design's return over the episode (``returns`` holds each term's)."""
+    trace_path: Mapped[str | None] = mapped_column(Text)
+    """The ``.npz`` trace (states, actions, rewards, features), relative to the workspace."""
+    round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("refinement_rounds.id", ondelete="SET NULL", use_alter=True), index=True)
+    """The refinement round the rollout was recorded for, if any."""
 
 
 class Ranking(Base):
-    """A user's ordering of rollouts, best first."""
+    """A user's ordering of rollouts in tiers, best first; ``ranked_by`` is the annotator."""
 
     __tablename__ = "rankings"
 
@@ -258,18 +271,31 @@ class Ranking(Base):
     context: Mapped[str | None] = mapped_column(Text)
     """Free-form context when the ranking is not part of a round."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    comment: Mapped[str | None] = mapped_column(Text)
+    """The annotator's own words about the set ("falls at the end")."""
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    """The annotator skipped the set: its entries carry no tier."""
 
     entries: Mapped[list[RankingEntry]] = relationship(
         order_by="RankingEntry.position", cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def rollout_ids(self) -> list[int]:
-        """Rollout ids in ranked order, best first."""
+        """Rollout ids in ranked order, best first (tied ones in the order shown)."""
         return [e.rollout_id for e in self.entries]
+
+    @property
+    def tiers(self) -> list[list[int]]:
+        """Rollout ids grouped by tier, best tier first; ``[]`` for a skipped set."""
+        groups: dict[int, list[int]] = {}
+        for e in self.entries:
+            if e.tier is not None:
+                groups.setdefault(e.tier, []).append(e.rollout_id)
+        return [groups[t] for t in sorted(groups)]
 
 
 class RankingEntry(Base):
-    """The rollout at one position (0 = best) of a ranking."""
+    """One rollout of a ranking: its position (best first) and tier (0 = best)."""
 
     __tablename__ = "ranking_entries"
     __table_args__ = (UniqueConstraint("ranking_id", "rollout_id"),)
@@ -279,6 +305,8 @@ class RankingEntry(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     rollout_id: Mapped[int] = mapped_column(
         ForeignKey("rollouts.id", ondelete="RESTRICT"), index=True)
+    tier: Mapped[int | None] = mapped_column(Integer)
+    """0 for the best; equal tiers are ties; ``None`` in a skipped set (migration 0003)."""
 
 
 class RefinementRound(Base):

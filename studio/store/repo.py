@@ -31,7 +31,9 @@ from studio.store.feedback import (
     list_rankings,
     list_rollouts,
     list_rounds,
+    rollout_env_ids,
     save_ranking,
+    save_tiered_ranking,
     update_round,
 )
 from studio.store.runs import (
@@ -59,6 +61,6 @@ __all__ = [
     "get_design", "get_ranking", "get_rollout", "get_round", "get_run", "get_setting",
     "get_version", "latest_checkpoint", "latest_version", "list_checkpoints", "list_designs",
     "list_llm_exchanges", "list_rankings", "list_rollouts", "list_rounds", "list_runs",
-    "list_tasks", "metric_keys", "metric_series", "run_markers", "save_design_version",
-    "save_ranking", "set_run_status", "set_setting", "update_round",
+    "list_tasks", "metric_keys", "metric_series", "rollout_env_ids", "run_markers",
+    "save_design_version", "save_ranking", "save_tiered_ranking", "set_run_status", "set_setting", "update_round",
 ]

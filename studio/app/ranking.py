@@ -1,0 +1,336 @@
+"""The ranking service: stored rollouts, human rankings with ties, and live agreement.
+
+:class:`RankingService` is what the ranking view, the design editor, the refinement loop
+and the ``rollout``/``rank``/``agreement`` commands share (no Qt here):
+
+* :meth:`~RankingService.record` runs one episode of a policy on a task, writes its
+  trace (``.npz``) and its H.264 video under the workspace's ``media/rollouts/`` and
+  stores the rollout (see :mod:`studio.app.recording`);
+* :meth:`~RankingService.save_ranking` stores a ranking as tiers, best first (ids in one
+  tier are tied), with annotator, comment, round, or as a skipped set;
+* :meth:`~RankingService.agreement` scores every ranked rollout of the task under a
+  design from features recomputed from the stored states (cached, one batch for all
+  rollouts) and compares the returns with every ranking: Kendall's τ-b and pair
+  accuracy (:mod:`studio.core.preference`).
+
+Long calls (``record``, the first ``agreement`` or :meth:`~RankingService.prepare` of a
+task) belong in a worker thread; once the features are cached, ``agreement`` on an
+edited design takes milliseconds (``reward-studio bench agreement``). The service
+serialises its own calls with a lock, so a worker and the GUI thread may share it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from studio.app.recording import RankingError, record_rollout_files
+from studio.app.rollouts import RolloutTrace, evaluate_features, load_task
+from studio.app.scoring import FeatureCache, score_batch
+from studio.core.compile import compile_design
+from studio.core.design import Design
+from studio.core.preference import agreement_of
+from studio.store import StoreError, repo
+
+if TYPE_CHECKING:
+    from studio.store import Workspace
+
+__all__ = ["Agreement", "RankingError", "RankingInfo", "RankingService", "RolloutInfo"]
+
+
+@dataclass(frozen=True)
+class RolloutInfo:
+    """A stored rollout, as the views and commands list it."""
+
+    id: int
+    env_id: str
+    policy: str
+    seed: int | None
+    length: int
+    task_score: float | None
+    design_return: float | None
+    term_returns: dict[str, float]
+    trace_path: Path | None
+    """Absolute path of the trace file (``None`` if the rollout has none)."""
+    video_path: Path | None
+    """Absolute path of the video (``None`` if it was not rendered)."""
+    design_version_id: int | None
+    run_id: int | None
+    round_id: int | None
+    created_at: datetime | None = None
+    trace_rel: str | None = None
+    """The trace path as stored, relative to the workspace."""
+    video_rel: str | None = None
+    """The video path as stored, relative to the workspace."""
+
+
+@dataclass(frozen=True)
+class RankingInfo:
+    """A stored ranking: tiers of rollout ids, best first (``[]`` for a skipped set)."""
+
+    id: int
+    tiers: list[list[int]]
+    annotator: str
+    comment: str | None
+    skipped: bool
+    round_id: int | None
+    created_at: datetime
+    rollout_ids: list[int] = field(default_factory=list)
+    """Every rollout of the set, best first (for a skipped set: in the order shown)."""
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How well a design's returns agree with the stored rankings."""
+
+    kendall_tau: float
+    """Kendall's τ-b over all ranked pairs (NaN when either side has no order)."""
+    pair_accuracy: float
+    """Fraction of strictly ranked pairs the design orders the same way (NaN without any)."""
+    pairs: int
+    strict_pairs: int
+    rankings: int
+
+
+def default_annotator() -> str:
+    """The OS user's name (``unknown`` where the OS does not say)."""
+    try:
+        return getpass.getuser() or "unknown"
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class RankingService:
+    """Rollouts, rankings and agreement for one open workspace (see the module doc)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self._cache = FeatureCache()
+        self._lock = threading.RLock()
+        self._compiled: dict[str, Any] = {}
+
+    # --- rollouts --------------------------------------------------------------------------
+    def _info(self, r: Any, env_id: str | None) -> RolloutInfo:
+        ws = self.workspace
+        returns = r.returns if isinstance(r.returns, dict) else {}
+        return RolloutInfo(
+            id=r.id, env_id=env_id or "", policy=r.policy or "", seed=r.seed,
+            length=int(r.length or 0), task_score=r.task_score, design_return=r.design_return,
+            term_returns={str(k): float(v) for k, v in returns.items()},
+            trace_path=ws.resolve(r.trace_path) if r.trace_path else None,
+            video_path=ws.resolve(r.video_path) if r.video_path else None,
+            design_version_id=r.design_version_id, run_id=r.run_id, round_id=r.round_id,
+            created_at=r.created_at, trace_rel=r.trace_path, video_rel=r.video_path)
+
+    def rollouts(self, env_id: str | None = None,
+                 ids: Sequence[int] | None = None) -> list[RolloutInfo]:
+        """Stored rollouts, oldest first: all, those of one task, or those with ``ids``."""
+        with self.workspace.reading() as s:
+            rows = repo.list_rollouts(s, env_id=env_id, ids=ids)
+            envs = repo.rollout_env_ids(s, [r.id for r in rows])
+            return [self._info(r, envs.get(r.id)) for r in rows]
+
+    def _one(self, rollout_id: int) -> RolloutInfo:
+        found = self.rollouts(ids=[rollout_id])
+        if not found:
+            raise RankingError(f"Rollout {rollout_id} does not exist in this workspace "
+                               "(deleted?); list the rollouts with `reward-studio rollout list`.")
+        return found[0]
+
+    def load_trace(self, rollout_id: int) -> RolloutTrace:
+        """The stored trace of a rollout.
+
+        Raises:
+            RankingError: the rollout does not exist, has no trace, or its file is gone.
+        """
+        info = self._one(rollout_id)
+        if info.trace_path is None:
+            raise RankingError(f"Rollout {rollout_id} has no trace file; record it again.")
+        if not info.trace_path.is_file():
+            raise RankingError(f"The trace of rollout {rollout_id} is missing: {info.trace_path} "
+                               "(moved or deleted); record the rollout again.")
+        try:
+            return RolloutTrace.load(info.trace_path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise RankingError(f"Cannot read the trace of rollout {rollout_id} at "
+                               f"{info.trace_path}: {exc}; record the rollout again.") from exc
+
+    def record(self, env_id: str, policy: str | Path, *, design: Design | None = None,
+               steps: int = 1000, seed: int = 0, video: bool = True,
+               round_id: int | None = None, run_id: int | None = None, state: Any = None,
+               size: tuple[int, int] = (480, 480)) -> RolloutInfo:
+        """Record one episode of ``policy`` on ``env_id`` (at most ``steps`` steps) and store it.
+
+        ``policy``: ``"random"``, ``"zero"``, a checkpoint file, or ``"run"`` for the
+        latest checkpoint of ``run_id``. ``design`` (optional) is evaluated on every step;
+        its return and each term's are stored. ``video`` renders an H.264 mp4 of ``size``,
+        one frame per step. ``state`` (Orange-style) gets progress and may cancel, in
+        which case nothing is stored and :class:`~studio.app.recording.RecordingCancelled`
+        is raised. Run it in a worker thread.
+        """
+        files = record_rollout_files(self.workspace, env_id, policy, design=design,
+                                     steps=steps, seed=seed, video=video, run_id=run_id,
+                                     state=state, size=size)
+        try:
+            with self.workspace.session() as s:
+                version_id = _version_id(s, env_id, design)
+                row = repo.add_rollout(
+                    s, run_id=files.run_id, design_version_id=version_id,
+                    checkpoint_id=files.checkpoint_id, video_path=files.video_rel,
+                    returns=files.term_returns, task_score=files.task_score,
+                    length=files.trace.length, seed=seed, env_id=env_id,
+                    policy=files.policy_source, design_return=files.design_return,
+                    trace_path=files.trace_rel, round_id=round_id)
+                rollout_id = row.id
+        except BaseException:
+            files.discard()
+            raise
+        with self._lock:
+            self._cache.add(rollout_id, load_task(env_id), files.trace)
+        return self._one(rollout_id)
+
+    # --- rankings --------------------------------------------------------------------------
+    def save_ranking(self, tiers: Sequence[Sequence[int]], *, annotator: str | None = None,
+                     comment: str | None = None, round_id: int | None = None,
+                     skipped: bool = False) -> int:
+        """Store a ranking: ``tiers`` of rollout ids, best first; returns its id.
+
+        For a skipped set, ``tiers`` is the set shown (grouping ignored). The annotator
+        defaults to the OS user; an empty comment is stored as none.
+
+        Raises:
+            RankingError: fewer than two rollouts, one listed twice, an id that does not
+                exist (or was deleted), or rollouts of different tasks.
+        """
+        groups = [[int(i) for i in tier] for tier in tiers]
+        ids = [i for g in groups for i in g]
+        with self.workspace.session() as s:
+            envs = repo.rollout_env_ids(s, ids)
+            missing = [i for i in ids if i not in envs]
+            if missing:
+                raise RankingError(
+                    f"Cannot save the ranking: rollout{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(map(str, missing))} do{'' if len(missing) > 1 else 'es'} not "
+                    "exist in this workspace (deleted?). Reload the rollouts and rank again.")
+            tasks = sorted({e for e in envs.values() if e is not None})
+            if len(tasks) > 1:
+                raise RankingError(f"Cannot save the ranking: it mixes rollouts of {', '.join(tasks)}; "
+                                   "rank rollouts of one task together.")
+            try:
+                ranking = repo.save_tiered_ranking(
+                    s, groups, annotator or default_annotator(), comment=(comment or None),
+                    skipped=skipped, round_id=round_id)
+            except (ValueError, StoreError) as exc:
+                raise RankingError(f"Cannot save the ranking: {exc}") from exc
+            return int(ranking.id)
+
+    def rankings(self, round_id: int | None = None) -> list[RankingInfo]:
+        """Stored rankings, oldest first (all, or one refinement round's)."""
+        with self.workspace.reading() as s:
+            return [RankingInfo(id=r.id, tiers=r.tiers, annotator=r.ranked_by,
+                                comment=r.comment, skipped=bool(r.skipped),
+                                round_id=r.round_id, created_at=r.created_at,
+                                rollout_ids=list(r.rollout_ids))
+                    for r in repo.list_rankings(s, round_id)]
+
+    # --- agreement -------------------------------------------------------------------------
+    def prepare(self, env_id: str, state: Any = None) -> list[int]:
+        """Cache the states of every ranked rollout of ``env_id`` that has a trace.
+
+        Returns the ids that can be scored; a rollout whose trace is missing or unreadable
+        is left out (the others still count). ``state`` gets progress.
+        """
+        with self._lock:
+            infos = [r for r in self.rollouts(env_id) if r.trace_path is not None]
+            ranked = {i for k in self.rankings() if not k.skipped for t in k.tiers for i in t}
+            wanted = [r for r in infos if r.id in ranked]
+            task = load_task(env_id) if wanted else None
+            ok = []
+            for n, info in enumerate(wanted):
+                if info.id not in self._cache:
+                    try:
+                        self._cache.add(info.id, task, self.load_trace(info.id))
+                    except (RankingError, KeyError):
+                        continue
+                ok.append(info.id)
+                if state is not None:
+                    state.set_progress(100.0 * (n + 1) / len(wanted))
+            return ok
+
+    def _compile(self, design: Design) -> Any:
+        key = design.dumps()
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = compile_design(design, dtype=torch.float64)
+            if len(self._compiled) > 64:
+                self._compiled.clear()
+            self._compiled[key] = compiled
+        return compiled
+
+    def agreement(self, design: Design, env_id: str | None = None) -> Agreement:
+        """How well ``design``'s returns order the ranked rollouts of the task as people did.
+
+        The task is ``env_id``, else the design's own. Rankings' rollouts of other tasks
+        or without a usable trace are left out; skipped sets do not count.
+        """
+        env = env_id or design.task
+        with self._lock:
+            usable = self.prepare(env)
+            index = {rid: k for k, rid in enumerate(usable)}
+            tiers = []
+            for ranking in self.rankings():
+                if ranking.skipped:
+                    continue
+                kept = [[index[i] for i in tier if i in index] for tier in ranking.tiers]
+                tiers.append([t for t in kept if t])
+            compiled = self._compile(design)
+            batch = self._cache.batch(usable, sorted(compiled.required_features))
+            returns = score_batch(design, batch, compiled).total
+        a = agreement_of(tiers, returns)
+        return Agreement(a.kendall_tau, a.pair_accuracy, a.pairs, a.strict_pairs, a.rankings)
+
+    def term_series(self, rollout_id: int, design: Design | None) -> dict[str, np.ndarray]:
+        """Per-step contribution of each term of ``design`` on a rollout, and ``task_reward``.
+
+        ``None`` gives the contributions recorded with the rollout's own design.
+        """
+        trace = self.load_trace(rollout_id)
+        out: dict[str, np.ndarray] = {}
+        if design is None:
+            out.update(trace.components)
+        else:
+            with self._lock:
+                if rollout_id not in self._cache:
+                    self._cache.add(rollout_id, load_task(trace.env_id), trace)
+                compiled = self._compile(design)
+                feats, prev = self._cache.trace_features(rollout_id).features(
+                    sorted(compiled.required_features))
+            _, comps, _ = evaluate_features(design, feats, prev, trace.terminated,
+                                            trace.truncated)
+            out.update(comps)
+        out["task_reward"] = np.asarray(trace.task_reward, dtype=np.float64)
+        return out
+
+
+def _version_id(session: Any, env_id: str, design: Design | None) -> int | None:
+    """The stored version whose content is ``design`` (newest first), if there is one."""
+    if design is None:
+        return None
+    from sqlalchemy import select
+
+    from studio.store.models import Design as DesignRow
+    from studio.store.models import DesignVersion, Task
+
+    digest = repo.content_hash(design.to_json())
+    return session.scalar(
+        select(DesignVersion.id).join(DesignRow).join(Task)
+        .where(DesignVersion.content_hash == digest, Task.env_id == env_id)
+        .order_by(DesignVersion.id.desc()).limit(1))
