@@ -113,8 +113,9 @@ def policy_from_snapshot(policy_state_dict: Mapping[str, Any], obs_rms: Mapping[
                          deterministic: bool = True, seed: int = 0) -> Policy:
     """A policy callable from a trainer ``Snapshot`` (or a checkpoint's ``agent``/``obs_rms``).
 
-    The actor is ``studio.train.ppo.Agent.actor_mean``: linear layers with tanh between them
-    (``studio.train.ppo.mlp``). It is evaluated in numpy straight from the state dict:
+    The actor is ``studio.train.ppo.Agent.actor_mean``: linear layers with tanh (or the
+    snapshot's ``activation``) between them (``studio.train.ppo.mlp``); SAC's snapshots use the
+    same layout plus a tanh squash into the action bounds. It is evaluated in numpy straight from the state dict:
     building the torch module would spend ~0.4 s in orthogonal initialisation, a visible
     freeze when a snapshot arrives on the GUI thread. Observations are normalised with the
     snapshot's running statistics, as the trainer did; ``deterministic`` acts with the mean.
@@ -136,6 +137,10 @@ def policy_from_snapshot(policy_state_dict: Mapping[str, Any], obs_rms: Mapping[
     mean = arr(obs_rms.get("mean", np.zeros(obs_dim)))
     std = np.sqrt(arr(obs_rms.get("var", np.ones(obs_dim))) + 1e-8)
     clip = float(obs_rms.get("clip", 10.0))
+    hidden_act = np.tanh if obs_rms.get("activation", "tanh") == "tanh" else (lambda v: np.maximum(v, 0.0))
+    squash = None
+    if "squash_low" in obs_rms:  # SAC: tanh(mean) scaled into the action bounds
+        squash = (arr(obs_rms["squash_low"]), arr(obs_rms["squash_high"]))
     rng = np.random.default_rng(seed)
 
     def act(obs: np.ndarray) -> np.ndarray:
@@ -143,9 +148,11 @@ def policy_from_snapshot(policy_state_dict: Mapping[str, Any], obs_rms: Mapping[
         for i, (w, b) in enumerate(layers):
             x = x @ w.T + b
             if i < len(layers) - 1:
-                x = np.tanh(x)
+                x = hidden_act(x)
         if not deterministic:
             x = x + rng.standard_normal(x.shape) * np.exp(logstd)
+        if squash is not None:
+            x = squash[0] + 0.5 * (np.tanh(x) + 1.0) * (squash[1] - squash[0])
         return np.asarray(x, dtype=np.float64)
 
     return act
@@ -153,9 +160,10 @@ def policy_from_snapshot(policy_state_dict: Mapping[str, Any], obs_rms: Mapping[
 
 def policy_from_checkpoint(path: str, deterministic: bool = True) -> Policy:
     """A policy callable from a trainer checkpoint file (``PPO.state_dict()`` saved by torch)."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = torch.load(path, map_location="cpu", weights_only=True)
     obs_rms = dict(state.get("obs_rms", {}))
     obs_rms.setdefault("clip", state.get("config", {}).get("clip_obs", 10.0))
+    obs_rms.setdefault("activation", state.get("config", {}).get("activation", "tanh"))
     return policy_from_snapshot(state["agent"], obs_rms, deterministic)
 
 

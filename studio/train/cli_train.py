@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,6 +20,8 @@ from studio.train.envs import task_design_document
 from studio.train.loop import RunSpec, run_training
 from studio.train.messages import Checkpointed, Failed, Finished, Marker, Message, Progress
 from studio.train.ppo import PPOConfig
+from studio.train.presets import apply_preset, default_preset
+from studio.train.sac import SACConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,12 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True, help="task id, e.g. HalfCheetah-v5")
     p.add_argument("--steps", type=int, default=1_000_000, help="environment steps in all (default: %(default)s)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: %(default)s")
-    p.add_argument("--envs", type=int, default=PPOConfig.num_envs, help="parallel environments (default: %(default)s)")
+    p.add_argument("--algo", default="ppo", choices=("ppo", "sac"), help="learner (default: %(default)s)")
+    p.add_argument("--preset", default=None,
+                   help="settings for the task: zoo (RL Zoo's tuned PPO; the default on a CPU), zoo-gpu "
+                   "(the default on CUDA), cleanrl (the studio's earlier default); with --algo sac: zoo. "
+                   "--envs/--rollout/--minibatches/--epochs override the preset's values")
+    p.add_argument("--envs", type=int, default=None, help="parallel environments (default: the preset's)")
     p.add_argument("--rollout", type=int, default=None,
-                   help="steps per env per update (default: 2048 / envs, at least 8); "
+                   help="PPO steps per env per update (default: the preset's; cleanrl: 2048 / envs, at least 8); "
                    "training stops at the first multiple of envs x rollout >= --steps")
-    p.add_argument("--minibatches", type=int, default=PPOConfig.num_minibatches, help="default: %(default)s")
-    p.add_argument("--epochs", type=int, default=PPOConfig.update_epochs, help="default: %(default)s")
+    p.add_argument("--minibatches", type=int, default=None, help="PPO minibatches (default: the preset's)")
+    p.add_argument("--epochs", type=int, default=None, help="PPO epochs (default: the preset's)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--run-dir", default=None, help="checkpoint folder (default: runs/ENV-TIME)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --run-dir")
@@ -42,14 +50,48 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> PPOConfig:
-    """The PPO config the arguments ask for."""
-    # A rollout of 2048 steps in all, or the whole run when it is shorter.
-    num_steps = args.rollout or max(8, min(2048, args.steps) // args.envs)
-    return PPOConfig(
-        total_timesteps=args.steps, num_envs=args.envs, num_steps=num_steps,
-        num_minibatches=args.minibatches, update_epochs=args.epochs, seed=args.seed, device=args.device,
-    )
+def resolved_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees one, else ``cpu``."""
+    if name != "auto":
+        return name
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def config_from_args(args: argparse.Namespace) -> PPOConfig | SACConfig:
+    """The learner config the arguments ask for: the preset, then the explicit options.
+
+    Raises KeyError naming the choices when the preset does not exist for the task.
+    """
+    algo = getattr(args, "algo", "ppo")
+    preset = getattr(args, "preset", None) or default_preset(args.env, resolved_device(args.device), algo)
+    if algo == "sac":
+        sac = apply_preset(SACConfig(total_timesteps=args.steps, seed=args.seed, device=args.device),
+                           args.env, preset, "sac")
+        return replace(sac, num_envs=args.envs or sac.num_envs)
+    config = apply_preset(PPOConfig(total_timesteps=args.steps, seed=args.seed, device=args.device), args.env, preset)
+    envs = args.envs or config.num_envs
+    if args.rollout:
+        num_steps = args.rollout
+    elif preset == "cleanrl" or args.envs:
+        # The preset's rollout in all (cleanrl: 2048) over the envs asked for, or the whole run when shorter.
+        num_steps = max(8, min(config.batch_size, args.steps) // envs)
+    else:
+        num_steps = config.num_steps
+    return replace(config, num_envs=envs, num_steps=num_steps,
+                   num_minibatches=args.minibatches or config.num_minibatches,
+                   update_epochs=args.epochs or config.update_epochs)
+
+
+def describe_config(config: PPOConfig | SACConfig) -> str:
+    """The settings a person checks first, in one phrase."""
+    if isinstance(config, SACConfig):
+        return (f"{config.num_envs} envs, batch {config.batch_size}, lr {config.learning_rate:g}, "
+                f"learning starts {config.learning_starts:,}")
+    return (f"{config.num_envs} envs x {config.num_steps} steps, {config.update_epochs} epochs of "
+            f"{config.minibatch_size}, lr {config.learning_rate:g}{' annealed' if config.anneal_lr else ''}, "
+            f"{config.activation} {'x'.join(map(str, config.hidden))}")
 
 
 def load_design_document(spec: str, env_id: str, env_factory: str | None = None) -> dict[str, Any]:
@@ -124,11 +166,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, DesignError, KeyError) as exc:
         print(f"reward-studio train: cannot use design {args.design!r}: {exc}", file=sys.stderr)
         return 2
+    try:
+        config = config_from_args(args)
+    except (KeyError, ValueError) as exc:
+        print(f"reward-studio train: --preset: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
     run_dir = args.run_dir or str(Path("runs") / f"{args.env}-{time.strftime('%Y%m%d-%H%M%S')}")
-    spec = RunSpec(config_from_args(args), doc, args.env, run_dir, design_version="cli",
+    spec = RunSpec(config, doc, args.env, run_dir, design_version="cli",
                    resume=args.resume, checkpoint_every=args.checkpoint_every, env_factory=args.env_factory)
     printer = ProgressPrinter()
-    print(f"training {args.env} on {doc.get('name', 'design')!r} for {args.steps:,} steps; "
+    print(f"training {args.env} on {doc.get('name', 'design')!r} for {args.steps:,} steps with "
+          f"{args.algo.upper()} ({describe_config(config)}); "
           f"checkpoints in {run_dir}", flush=True)
     return run_training(spec, printer)
 

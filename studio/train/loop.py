@@ -36,6 +36,7 @@ from studio.train.messages import (
     UpdateDesign,
 )
 from studio.train.ppo import PPO, PPOConfig
+from studio.train.sac import SAC, SACConfig
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -44,7 +45,8 @@ CHECKPOINT = "checkpoint.pt"
 class RunSpec:
     """Everything a training process needs; picklable."""
 
-    config: PPOConfig
+    config: PPOConfig | SACConfig
+    """The learner's config; a :class:`SACConfig` trains with SAC."""
     design_doc: dict[str, Any]
     env_id: str
     run_dir: str
@@ -80,8 +82,9 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` (our own file: full unpickling)."""
-    return torch.load(path, map_location="cpu", weights_only=False)  # type: ignore[no-any-return]
+    """Read a checkpoint written by :func:`save_checkpoint`: tensors and plain data only
+    (``weights_only=True``), so a planted file cannot run code."""
+    return torch.load(path, map_location="cpu", weights_only=True)  # type: ignore[no-any-return]
 
 
 def describe_failure(exc: BaseException) -> Failed:
@@ -108,8 +111,9 @@ def run_training(
     try:
         c = spec.config
         env = make_env(spec.env_id, c.num_envs, c.seed, c.max_episode_steps, spec.env_factory)
-        trainer = PPO(
-            c,
+        learner = SAC if isinstance(c, SACConfig) else PPO
+        trainer = learner(
+            c,  # type: ignore[arg-type]
             env,
             spec.design_doc,
             run_key=spec.run_key,

@@ -40,7 +40,9 @@ class Snapshot:
     policy_state_dict: dict[str, Any]
     """``Agent.state_dict()`` with every tensor on the CPU."""
     obs_rms: dict[str, Any]
-    """Observation normaliser: ``mean``, ``var`` (numpy arrays), ``count``, ``clip``."""
+    """Observation normaliser: ``mean``, ``var`` (numpy arrays), ``count``, ``clip``; and how to
+    read the actor: ``activation`` (``tanh`` when absent) and, for a tanh-squashed policy (SAC),
+    ``squash_low``/``squash_high``."""
 
 
 @dataclass

@@ -32,10 +32,10 @@ from studio.train.rollout import EpisodeStats
 from studio.train.runtime import (
     VectorEnvLike,
     action_bounds,
+    plain_rng_state,
     resolve_device,
-    rng_state,
     seed_everything,
-    set_rng_state,
+    set_plain_rng_state,
 )
 
 
@@ -84,7 +84,16 @@ class PPOConfig:
     clip_reward: float = 10.0
     """Clip scaled rewards to this magnitude."""
     hidden: tuple[int, ...] = (64, 64)
-    """Hidden layer sizes of the actor and critic MLPs (tanh)."""
+    """Hidden layer sizes of the actor MLP (and of the critic unless ``hidden_vf`` is set)."""
+    hidden_vf: tuple[int, ...] | None = None
+    """Hidden layer sizes of the critic MLP (None: ``hidden``); SB3's ``net_arch["vf"]``."""
+    activation: str = "tanh"
+    """Hidden activation, ``tanh`` or ``relu`` (SB3's ``activation_fn``)."""
+    ortho_init: bool = True
+    """Orthogonal initialisation (gains sqrt 2, 0.01 actor head, 1 critic head) as CleanRL and
+    SB3 do; False: torch's default ``nn.Linear`` initialisation (SB3's ``ortho_init=False``)."""
+    log_std_init: float = 0.0
+    """Initial log standard deviation of the policy (SB3's ``log_std_init``)."""
     seed: int = 1
     """Seed of torch, numpy, Python and the environments."""
     device: str = "auto"
@@ -117,12 +126,20 @@ def layer_init(layer: nn.Linear, std: float = math.sqrt(2), bias_const: float = 
     return layer
 
 
-def mlp(sizes: list[int], out_std: float) -> nn.Sequential:
-    """Tanh MLP through ``sizes``; the last layer has gain ``out_std`` and no activation."""
+ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def mlp(sizes: list[int], out_std: float, activation: str = "tanh", ortho: bool = True) -> nn.Sequential:
+    """MLP through ``sizes``; the last layer has gain ``out_std`` and no activation.
+
+    ``ortho=False`` keeps torch's default initialisation (SB3's ``ortho_init=False``).
+    """
+    act = ACTIVATIONS[activation]
+    init = layer_init if ortho else (lambda layer, std=0.0: layer)
     layers: list[nn.Module] = []
     for i in range(len(sizes) - 2):
-        layers += [layer_init(nn.Linear(sizes[i], sizes[i + 1])), nn.Tanh()]
-    layers.append(layer_init(nn.Linear(sizes[-2], sizes[-1]), std=out_std))
+        layers += [init(nn.Linear(sizes[i], sizes[i + 1])), act()]
+    layers.append(init(nn.Linear(sizes[-2], sizes[-1]), std=out_std))
     return nn.Sequential(*layers)
 
 
@@ -132,11 +149,21 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 class Agent(nn.Module):
     """Gaussian policy (state-independent log std, no tanh squashing) and value function."""
 
-    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (64, 64)) -> None:
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        hidden: tuple[int, ...] = (64, 64),
+        *,
+        hidden_vf: tuple[int, ...] | None = None,
+        activation: str = "tanh",
+        ortho_init: bool = True,
+        log_std_init: float = 0.0,
+    ) -> None:
         super().__init__()
-        self.critic = mlp([obs_dim, *hidden, 1], out_std=1.0)
-        self.actor_mean = mlp([obs_dim, *hidden, act_dim], out_std=0.01)
-        self.actor_logstd = nn.Parameter(torch.zeros(1, act_dim))
+        self.critic = mlp([obs_dim, *(hidden if hidden_vf is None else hidden_vf), 1], 1.0, activation, ortho_init)
+        self.actor_mean = mlp([obs_dim, *hidden, act_dim], 0.01, activation, ortho_init)
+        self.actor_logstd = nn.Parameter(torch.full((1, act_dim), float(log_std_init)))
 
     def get_value(self, x: torch.Tensor) -> torch.Tensor:
         """V(x), shape [N]."""
@@ -248,7 +275,10 @@ class PPO:
         env.set_feature_names(self.reward.feature_names)
         self.pending_design: tuple[Mapping[str, Any], str] | None = None
 
-        self.agent = Agent(env.obs_dim, env.act_dim, c.hidden).to(self.device)
+        self.agent = Agent(
+            env.obs_dim, env.act_dim, c.hidden, hidden_vf=c.hidden_vf, activation=c.activation,
+            ortho_init=c.ortho_init, log_std_init=c.log_std_init,
+        ).to(self.device)
         # fused: one kernel for all parameters instead of a dozen small ops per tensor.
         self.params = list(self.agent.parameters())
         self.optimizer = torch.optim.Adam(self.params, lr=c.learning_rate, eps=1e-5, fused=True)
@@ -454,7 +484,8 @@ class PPO:
     def snapshot(self) -> Snapshot:
         """The current policy on the CPU, with the observation normaliser."""
         policy = {k: v.detach().cpu().clone() for k, v in self.agent.state_dict().items()}
-        return Snapshot(self.run_key, self.global_step, policy, {**self.obs_rms.state_dict(), "clip": self.config.clip_obs})
+        head = {**self.obs_rms.state_dict(), "clip": self.config.clip_obs, "activation": self.config.activation}
+        return Snapshot(self.run_key, self.global_step, policy, head)
 
     # --- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -463,15 +494,15 @@ class PPO:
             "config": asdict(self.config),
             "agent": self.agent.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "obs_rms": self.obs_rms.state_dict(),
-            "ret_rms": self.ret_rms.state_dict(),
+            "obs_rms": _tensors(self.obs_rms.state_dict()),
+            "ret_rms": _tensors(self.ret_rms.state_dict()),
             "discounted": self.discounted.cpu(),
             "global_step": self.global_step,
             "update": self.update,
             "design": self.reward.design.to_json(),
             "design_version": self.reward.version,
             "heron": heron_state(self.reward),
-            "rng": rng_state(),
+            "rng": plain_rng_state(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -488,10 +519,15 @@ class PPO:
         )
         load_heron_state(self.reward, state.get("heron"))
         self.env.set_feature_names(self.reward.feature_names)
-        set_rng_state(state["rng"])
+        set_plain_rng_state(state["rng"])
         # Fresh episodes with new seeds: the interrupted ones cannot be restored exactly.
         self._raw_obs = self.env.reset(seed=self.config.seed + self.update * 7919)
         self._start_time = time.perf_counter()
+
+
+def _tensors(state: dict[str, Any]) -> dict[str, Any]:
+    """numpy arrays as tensors, so that checkpoints load with ``weights_only=True``."""
+    return {k: torch.as_tensor(v) if isinstance(v, np.ndarray) else v for k, v in state.items()}
 
 
 def _as_design(design: Design | Mapping[str, Any]) -> Design:

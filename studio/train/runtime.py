@@ -59,6 +59,31 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def plain_rng_state() -> dict[str, Any]:
+    """:func:`rng_state` as tensors and plain numbers only (loads with ``weights_only=True``)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": [str(name), torch.as_tensor(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss),
+                  float(cached)],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_plain_rng_state(state: Mapping[str, Any]) -> None:
+    """Restore what :func:`plain_rng_state` gave."""
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
 def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
     """Where actions are clipped (CleanRL's ``ClipAction``): the env's bounds, else the
     model's actuator control ranges, else nowhere."""
