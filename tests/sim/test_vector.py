@@ -7,6 +7,7 @@ Convention under test: environment ``i`` of ``VectorEnv(task, E, seed=s)`` behav
 from __future__ import annotations
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 import pytest
 
@@ -102,16 +103,45 @@ def test_reset_with_seed_is_reproducible() -> None:
     venv.close()
 
 
-def test_bench_main_prints_the_result_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_runs_every_side_the_same_way_and_prints_each_sides_settings(
+        capsys: pytest.CaptureFixture[str]) -> None:
     from studio.sim.bench_sim import main
+    from studio.sim.vector import usable_cores
 
-    assert main(["--env", "Hopper-v5", "--envs", "2", "--seconds", "0.05", "--repeat", "1", "--skip-gym"]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
+    # The comparison code itself, Gymnasium included, small: 2 envs, 2 rounds of short bursts.
+    assert main(["--env", "Hopper-v5", "--envs", "2", "--seconds", "0.02", "--repeat", "2"]) == 0
+    out = capsys.readouterr().out
+    last = out.strip().splitlines()[-1]
     assert last.startswith("RESULT studio_steps_per_s=")
     fields = dict(kv.split("=") for kv in last.split()[1:])
-    assert list(fields) == ["studio_steps_per_s", "gym_sync_steps_per_s", "gym_async_steps_per_s",
-                            "limit_steps_per_s", "share_of_limit"]
-    assert float(fields["studio_steps_per_s"]) > 0 and float(fields["share_of_limit"]) > 0
+    for key in ("studio", "reference", "studio_features", "gym_sync", "gym_async"):
+        assert float(fields[f"{key}_steps_per_s"]) > 0, key
+    ratio = float(fields["studio_steps_per_s"]) / float(fields["reference_steps_per_s"])
+    assert float(fields["share_of_reference"]) == pytest.approx(ratio, abs=1e-3)
+    # AsyncVectorEnv gets one process per usable core, and every side says how it ran.
+    assert int(fields["async_procs"]) == int(fields["cores"]) == usable_cores()
+    assert f"AsyncVectorEnv, E={usable_cores()}" in out and "mujoco.rollout, E=2" in out
+    assert "best of 2 rounds, all sides in turn" in out and "load average after" in out
+
+
+def test_bench_reference_is_frame_skip_mj_steps_under_the_held_control() -> None:
+    from studio.sim.bench_sim import NativeReference
+
+    ref = NativeReference("Hopper-v5", num_envs=3, threads=2)
+    try:
+        ref.step()
+        model = ref.model
+        for row in range(3):  # by hand: set the initial state, hold the control, frame_skip mj_step
+            data = mujoco.MjData(model)
+            mujoco.mj_setState(model, data, ref.initial, ref.spec)
+            data.ctrl[:] = ref.actions[0, row]
+            for _ in range(ref.frame_skip):
+                mujoco.mj_step(model, data)
+            expected = np.zeros_like(ref.initial)
+            mujoco.mj_getState(model, data, expected, ref.spec)
+            np.testing.assert_array_equal(ref.state[row], expected)
+    finally:
+        ref.close()
 
 
 def test_requested_features_match_features_of_gymnasium_states() -> None:
