@@ -8,17 +8,28 @@ line updated in place on a terminal (plain lines otherwise); checkpoints go to `
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from studio.core.design import Design, DesignError
 from studio.train.envs import task_design_document
-from studio.train.loop import RunSpec, run_training
-from studio.train.messages import Checkpointed, Failed, Finished, Marker, Message, Progress
+from studio.train.loop import RunSpec, checkpoint_path, run_training
+from studio.train.messages import (
+    Checkpointed,
+    Command,
+    Failed,
+    Finished,
+    Marker,
+    Message,
+    Progress,
+    Stop,
+)
 from studio.train.ppo import PPOConfig
 from studio.train.presets import apply_preset, default_preset
 from studio.train.sac import SACConfig
@@ -44,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="PPO epochs (default: the preset's)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--run-dir", default=None, help="checkpoint folder (default: runs/ENV-TIME)")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --run-dir")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint in --run-dir (a run stored in a workspace: "
+                   "--resume RUN_ID)")
     p.add_argument("--checkpoint-every", type=int, default=10, help="updates between checkpoints")
     p.add_argument("--env-factory", default=None, help=argparse.SUPPRESS)  # tests: module:callable
     return p
@@ -166,6 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, DesignError, KeyError) as exc:
         print(f"reward-studio train: cannot use design {args.design!r}: {exc}", file=sys.stderr)
         return 2
+    if args.resume and (args.run_dir is None or not checkpoint_path(args.run_dir).is_file()):
+        where = "give the run's folder with --run-dir" if args.run_dir is None else (
+            f"there is no checkpoint at {checkpoint_path(args.run_dir)}")
+        print(f"reward-studio train: cannot resume: {where} (a run stored in a workspace "
+              "resumes with --resume RUN_ID)", file=sys.stderr)
+        return 2
     try:
         config = config_from_args(args)
     except (KeyError, ValueError) as exc:
@@ -178,7 +197,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"training {args.env} on {doc.get('name', 'design')!r} for {args.steps:,} steps with "
           f"{args.algo.upper()} ({describe_config(config)}); "
           f"checkpoints in {run_dir}", flush=True)
-    return run_training(spec, printer)
+    # Ctrl-C: checkpoint and stop at the next update; a second Ctrl-C ends at once.
+    presses = [0]
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        presses[0] += 1
+        if presses[0] > 1:
+            raise KeyboardInterrupt
+        print("\nstopping: checkpointing at the next update (Ctrl-C again to end now)…",
+              file=sys.stderr, flush=True)
+
+    def next_command(block: bool) -> Command | None:
+        return Stop() if presses[0] else None
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        return run_training(spec, printer, next_command)
+    except KeyboardInterrupt:
+        print(f"ended at once; the last checkpoint in {run_dir} is kept", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":
