@@ -25,6 +25,7 @@ from studio.core.design import Design, EventTerm, Group, Term, check
 from studio.core.expr import _clip, _pick, parse
 from studio.core.schedule import Param, Schedule
 from studio.core.shapes import SHAPES, _tolerance_sigmoid
+from studio.export.heron_export import HERON_SRC, current_models
 from studio.export.snippets import (
     BACKEND_HELPERS,
     SCHEDULE_SRC,
@@ -100,6 +101,7 @@ class _Gen:
         self.scheduled = False
         self.components: list[str] = []
         self.helpers_needed: set[str] = set()
+        self.uses_heron = False
 
     # constants ---------------------------------------------------------------------------
     def const(self, owner: str, what: str, value: Param | str, comment: str = "") -> str:
@@ -164,6 +166,8 @@ class _Gen:
             total = " + ".join(parts) if parts else "0.0 * ones"
             self.body.append(f"{var} = {_mul(w, f'({total})')}")
             return var
+        if node.combiner == "heron":
+            return self.heron(node, w, outer)
         self.combiners.add(node.combiner)
         comb = COMBINERS[node.combiner]
         params = {**comb.defaults(), **node.params}
@@ -182,6 +186,21 @@ class _Gen:
             return None
         self.body.append(f"{var} = {_mul(w, call)}")
         return var
+
+    def heron(self, node: Group, w: str, outer: str | None) -> str | None:
+        """A HERON group: its trained model (weights beside the module) of inputs and factors."""
+        models = current_models()
+        if models is None or node.name not in models:
+            raise ExportError(
+                f"HERON group {node.name!r} needs its trained model: export with the run's weights "
+                "(reward-studio export ... --heron-weights RUN_DIR/heron.safetensors)"
+            )
+        self.uses_heron = True
+        self.features |= set(models[node.name].inputs)
+        self.body.append(f"# group {node.name!r}: HERON, the learned reward of its ranked factors, one component")
+        parts = [v for c in node.children if (v := self.node(c, None)) is not None]
+        call = f"_as_batch(heron_reward({self.xp}, {node.name!r}, f, [{', '.join(parts)}], ones), ones)"
+        return self.weighted(f"g_{node.name}", node.name, w, call, outer)
 
     def emit_component(self, name: str, src: str) -> None:
         self.components.append(name)
@@ -288,6 +307,8 @@ def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
         helpers.append(plain_source(COMBINERS[c].fn, f"combine_{c}", f"combiner {c!r}"))
     if shaping is not None:
         helpers.append(plain_source(potential_shaping))
+    if g.uses_heron:
+        helpers.append(HERON_SRC.strip())
     return RewardCode(
         constants="\n".join(g.const_lines),
         schedule=SCHEDULE_SRC.strip() if g.scheduled else "",
