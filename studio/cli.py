@@ -29,7 +29,7 @@ def _app(args: argparse.Namespace) -> int:
             raise CLIError(f"--size expects WIDTHxHEIGHT, e.g. 1600x1000, got {args.size!r}") from None
         size = (w, h)
     workspace = Path(args.workspace) if args.workspace else None
-    return run_app(workspace, screenshot=args.screenshot, size=size)
+    return run_app(workspace, screenshot=args.screenshot, size=size, task=args.task, show=args.show)
 
 
 def _design(args: argparse.Namespace) -> int:
@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"workspace folder (default: the one used last, else {DEFAULT_WORKSPACE})")
     p.add_argument("--screenshot", metavar="FILE.png", help="open the app, save a screenshot of the main window, exit")
     p.add_argument("--size", metavar="WxH", help="window size for --screenshot, e.g. 1600x1000")
+    p.add_argument("--task", metavar="ENV",
+                   help="work on this task: a built-in or Gymnasium MuJoCo id, or an MJCF file "
+                        "(its last design, else its own reward as a first version)")
+    p.add_argument("--show", choices=("window", "task-picker", "dashboard", "shortcuts", "guide"),
+                   default="window", help="what --screenshot pictures (default: the window)")
     p.set_defaults(func=_app)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 

@@ -78,7 +78,8 @@ def check_design(design: Design, catalog: Any = None, samples: int = SAMPLES) ->
         if problem.path.endswith(".children"):
             out.append(Check(node, "draft", f"group {node!r} is empty: add a term to it or remove it"))
         else:
-            out.append(Check(node, "error", str(problem)))
+            where = f"{node!r}" if node else problem.path
+            out.append(Check(node, "error", f"{where}: {problem.message} (at {problem.path})"))
     broken = {c.node for c in out}
     if names is not None:
         for term, text in nonfinite_terms(design, catalog, samples).items():

@@ -119,11 +119,16 @@ def _first_size(app: QApplication) -> tuple[int, int]:
 
 
 def run_app(workspace: Path | None, screenshot: str | None = None,
-            size: tuple[int, int] | None = None) -> int:
+            size: tuple[int, int] | None = None, task: str | None = None,
+            show: str = "window") -> int:
     """Open the studio on ``workspace``; with ``screenshot``, save a picture and exit.
 
     ``workspace=None`` reopens the workspace used last (``workspaces/default`` the first
     time), so that closing and starting the studio again returns to the same place.
+    ``task`` (``--task``) works on that task: its last design, else its own reward.
+    ``show`` says what the screenshot pictures: ``window``, ``task-picker``,
+    ``dashboard`` (the Training dock comparing every stored run), ``shortcuts`` or
+    ``guide`` (the Help dialogs over the window).
 
     Returns the process exit status (0 on success; 2 when the screenshot could not be
     taken because the workspace could not be opened).
@@ -142,7 +147,8 @@ def run_app(workspace: Path | None, screenshot: str | None = None,
     window.fit_docks()
     if screenshot:
         window.interactive = False
-        if not window.open_workspace(Path(workspace)):
+        window.pick_task_on_empty = False
+        if not window.open_workspace(Path(workspace), task):
             print(f"reward-studio: could not open the workspace {workspace}", file=sys.stderr)
             window.close()
             return 2
@@ -153,13 +159,15 @@ def run_app(workspace: Path | None, screenshot: str | None = None,
             app.processEvents()
             window.fit_docks()
         settle(window)
-        ok = window.grab().save(str(screenshot))
+        from studio.ui.screenshots import picture
+
+        ok = picture(window, show).save(str(screenshot))
         window.close()
         if not ok:
             print(f"reward-studio: could not write {screenshot}", file=sys.stderr)
             return 2
         return 0
-    QTimer.singleShot(0, lambda: window.open_workspace(Path(workspace)))
+    QTimer.singleShot(0, lambda: window.open_workspace(Path(workspace), task))
     previous_hook = sys.excepthook
     sys.excepthook = _report_to(window)
     try:

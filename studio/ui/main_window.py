@@ -38,6 +38,7 @@ from studio.ui.editor.panel import RewardEditor
 from studio.ui.editor.session import DesignSession
 from studio.ui.editor.templates import TEMPLATES
 from studio.ui.log_panel import LogPanel
+from studio.ui.widgets import MessageLabel
 from studio.ui.workspace_browser import WorkspaceBrowser
 
 log = logging.getLogger("studio.ui")
@@ -69,6 +70,9 @@ class MainWindow(QMainWindow):
         self._label = ""
         self.interactive = True
         """False in screenshot mode: errors go to the log and stderr, never to dialogs."""
+        self.pick_task_on_empty = True
+        """Ask for a task (the task picker) when an opened workspace holds no design."""
+        self.task_picker: Any = None
         self.setWindowTitle("Reward Studio")
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
@@ -93,8 +97,11 @@ class MainWindow(QMainWindow):
         self._default_layout()
 
         self._build_menus()
-        self.status_design = QLabel()
-        self.status_task = QLabel()
+        # One elided line each: a long task path or design name never widens the window.
+        self.status_design = MessageLabel()
+        self.status_task = MessageLabel()
+        self.status_design.setMinimumWidth(160)
+        self.status_task.setMinimumWidth(160)
         self.statusBar().addPermanentWidget(self.status_task)
         self.statusBar().addPermanentWidget(self.status_design)
         self.session.status.connect(self.status_task.setText)
@@ -187,6 +194,10 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file = bar.addMenu("&File")
         new = file.addMenu("&New design")
+        self.act_new_task = new.addAction("For a &task…", self.new_for_task_dialog)
+        self.act_new_task.setShortcut(QKeySequence.StandardKey.New)
+        self.act_new_task.setToolTip("Choose a built-in task, any Gymnasium MuJoCo id or an "
+                                     "MJCF file; the design starts from its own reward")
         templates = new.addMenu("From &template")
         for key, (label, _fn) in TEMPLATES.items():
             templates.addAction(label, lambda k=key: self.new_from_template(k))
@@ -199,6 +210,10 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.act_save = file.addAction("&Save version…", self.save_version_dialog)
         self.act_save.setShortcut(QKeySequence("Ctrl+S"))
+        self.act_open_file = file.addAction("Open design &file…", self.open_design_file_dialog)
+        self.act_open_file.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.act_save_as = file.addAction("Save design &as…", self.save_design_as_dialog)
+        self.act_save_as.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.act_export = file.addAction("&Export…", self.export)
         self.act_export.setShortcut(QKeySequence("Ctrl+E"))
         self.act_import = file.addAction(
@@ -227,8 +242,16 @@ class MainWindow(QMainWindow):
 
         tools = bar.addMenu("&Tools")
         self.act_epic = tools.addAction("Compare designs (&EPIC)…", self.compare_epic)
+        self.act_rank = tools.addAction(
+            "&Rank rollouts…", lambda: self._open_dialog("studio.ui.ranking", "open_ranking_dialog"))
+        self.act_rank.setShortcut(QKeySequence("Ctrl+R"))
 
         help_ = bar.addMenu("&Help")
+        self.act_docs = help_.addAction("&Documentation", self.show_documentation)
+        self.act_docs.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.act_shortcuts = help_.addAction("&Keyboard shortcuts", self.show_shortcuts)
+        self.act_shortcuts.setShortcut(QKeySequence("Ctrl+/"))
+        help_.addSeparator()
         help_.addAction("&About Reward Studio", self._about)
 
     def _reset_layout(self) -> None:
@@ -242,6 +265,24 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About Reward Studio",
                           "<b>Reward Studio</b><br>Design reward functions visually over "
                           "MuJoCo tasks, train policies live, and export the reward code.")
+
+    def show_shortcuts(self) -> Any:
+        """Help › Keyboard shortcuts: a table generated from the window's actions."""
+        from studio.ui.help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_documentation(self) -> Any:
+        """Help › Documentation: the user guide shipped with the app."""
+        from studio.ui.help import GuideDialog
+
+        dialog = GuideDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # --- errors and status -------------------------------------------------------------------
     def show_error(self, title: str, exc: BaseException) -> None:
@@ -284,9 +325,15 @@ class MainWindow(QMainWindow):
         self.act_save.setEnabled(self.session.writable)
 
     # --- workspace ---------------------------------------------------------------------------
-    def open_workspace(self, path: Path) -> bool:
-        """Open the workspace at ``path``, its layout and its last design; False on error."""
-        if not self.session.open(path):
+    def open_workspace(self, path: Path, task: str | None = None) -> bool:
+        """Open the workspace at ``path``, its layout and its last design; False on error.
+
+        ``task`` (``--task``): work on that task (its last design, else its own reward).
+        An empty workspace without ``task`` asks for one (the task picker) when
+        :attr:`pick_task_on_empty` is on.
+        """
+        self.session.on_empty = self._ask_task_for_empty_workspace if self.pick_task_on_empty else None
+        if not self.session.open(path, task):
             return False
         self.browser.set_service(self.session.service)
         if self.interactive:  # screenshots and scripts do not change the user's recent list
@@ -296,6 +343,19 @@ class MainWindow(QMainWindow):
             self.restore_layout(layout)
         self._update_title()
         return True
+
+    def _ask_task_for_empty_workspace(self) -> None:
+        from studio.ui.editor.session import DEFAULT_TASK
+        from studio.ui.task_picker import TaskPicker
+
+        picker = TaskPicker(self, DEFAULT_TASK, "A new workspace: which task?")
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.accepted.connect(
+            lambda: self.session.new_for_task(picker.selected_task(), picker.design_name(), save=True))
+        # Cancelled: the default task, so the window is never left without a design.
+        picker.rejected.connect(lambda: self.session.new_for_task(DEFAULT_TASK, "task_reward", save=True))
+        self.task_picker = picker
+        picker.open()
 
     def _open_workspace_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open workspace", str(Path.cwd()))
@@ -352,6 +412,60 @@ class MainWindow(QMainWindow):
             self.context.log("info", "unsaved edits replaced: Edit › Undo (Ctrl+Z) brings them back")
         self._update_title()
         return ok
+
+    def new_for_task_dialog(self) -> Any:
+        """File › New design › For a task…: the task picker (non-modal to the app's work)."""
+        from studio.ui.task_picker import TaskPicker
+
+        current = getattr(self.context.task, "env_id", None) or self.context.design.task
+        picker = TaskPicker(self, current)
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.accepted.connect(lambda: self.new_for_task(picker.selected_task(), picker.design_name()))
+        self.task_picker = picker
+        picker.open()
+        return picker
+
+    def new_for_task(self, task: str, name: str) -> None:
+        """Start a new design ``name`` from ``task``'s own reward (the task loads first)."""
+        self.context.log("info", f"new design {name!r} for {task}: loading the task…")
+        self.session.new_for_task(task, name)
+
+    def open_design_file_dialog(self) -> None:
+        """File › Open design file…: a design JSON as a new, unsaved design."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open design file", str(Path.cwd()),
+                                              "Design files (*.json);;All files (*)")
+        if path:
+            self.open_design_file(Path(path))
+
+    def open_design_file(self, path: Path) -> bool:
+        """Open the design in ``path`` (one undo step); False with a message if it cannot."""
+        try:
+            design = Design.load(path)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, one line
+            self.show_error("Cannot open the design file", exc)
+            return False
+        self.session.start(design, design.name or path.stem)
+        self.context.log("info", f"opened {path} as the unsaved design {design.name!r} "
+                                 f"({design.task}); Ctrl+S saves it as a version")
+        return True
+
+    def save_design_as_dialog(self) -> None:
+        """File › Save design as…: write the design as a JSON file."""
+        default = str(Path.cwd() / f"{self.context.design.name or 'design'}.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save design as", default,
+                                              "Design files (*.json);;All files (*)")
+        if path:
+            self.save_design_as(Path(path))
+
+    def save_design_as(self, path: Path) -> bool:
+        """Write the current design to ``path`` (the workspace versions are unchanged)."""
+        try:
+            path.write_text(self.context.design.dumps() + "\n")
+        except OSError as exc:
+            self.show_error("Cannot save the design file", exc)
+            return False
+        self.context.log("info", f"saved the design {self.context.design.name!r} to {path}")
+        return True
 
     def new_from_template(self, key: str, name: str | None = None) -> None:
         """Start a new design from built-in template ``key``."""

@@ -103,7 +103,10 @@ def make_editor(qtbot: Any, make_context: Callable[..., Any],
 
 @pytest.fixture
 def make_main_window(qtbot: Any, no_leaked_widgets: None) -> Iterator[Callable[..., Any]]:
-    """``make_main_window(workspace_path, external_panels=False)``: a shown window on a workspace.
+    """``make_main_window(workspace_path, external_panels=False, pick_task=False, task=None)``.
+
+    A shown window on a workspace; ``pick_task`` lets an empty workspace ask for its task
+    (the picker), ``task`` opens the workspace on that task (as ``--task`` does).
 
     The other packages' panels (viewer, plots, training) are replaced by placeholders
     unless asked for, to keep these tests fast and about the window itself.
@@ -113,14 +116,15 @@ def make_main_window(qtbot: Any, no_leaked_widgets: None) -> Iterator[Callable[.
     made: list[Any] = []
 
     def make(workspace: Path | None = None, external_panels: bool = False,
-             wait_task: bool = True) -> Any:
+             wait_task: bool = True, pick_task: bool = False, task: str | None = None) -> Any:
         window = MainWindow(external_panels=external_panels)
+        window.pick_task_on_empty = pick_task  # the picker is tested on its own
         made.append(window)
         window.resize(790, 760)  # inside the offscreen screen (800x800), so geometry restores as saved
         window.show()
         window.fit_docks()
         if workspace is not None:
-            assert window.open_workspace(workspace)
+            assert window.open_workspace(workspace, task)
             if wait_task and window.session.loading_task is not None:
                 with qtbot.waitSignal(window.session.taskReady, timeout=30_000):
                     pass

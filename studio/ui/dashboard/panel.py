@@ -32,6 +32,7 @@ from studio.app.detectors import Finding
 from studio.ui.dashboard.curves import CurvesView
 from studio.ui.dashboard.hub import hub_for
 from studio.ui.dashboard.jobs import detect, list_stored_runs, load_runs
+from studio.ui.widgets import MessageLabel
 from studio.ui.workers import TaskRunner
 
 POLL_MS = 100
@@ -84,6 +85,12 @@ class TrainingPanel(QWidget):
         if app is not None:
             app.aboutToQuit.connect(lambda: _close_controller(owned))
         context.workspaceChanged.connect(lambda _w: self.refresh_runs())
+        self._blocker: str | None = None
+        """Why Start is disabled (the design's first blocking check), or None."""
+        self._version_labels: dict[int, str] = {}
+        checks_changed = getattr(context, "checksChanged", None)
+        if checks_changed is not None:
+            checks_changed.connect(self._on_checks)
         self._update_buttons()
         if getattr(context, "workspace", None) is not None:
             self.refresh_runs()
@@ -108,9 +115,8 @@ class TrainingPanel(QWidget):
         self.progress.setMaximumWidth(160)
         self.cancel_button = QPushButton("Cancel", enabled=False)
         self.cancel_button.clicked.connect(self._loader.cancel)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # One elided line (full text in the tooltip and the Log): never widens the dock.
+        self.status = MessageLabel()
         bar = QHBoxLayout()
         for w in (QLabel("steps"), self.steps_spin, QLabel("envs"), self.envs_spin,
                   self.start_button, self.pause_button, self.stop_button, self.apply_button,
@@ -177,6 +183,10 @@ class TrainingPanel(QWidget):
         if ctl is None:
             self._set_status("Open a workspace first: runs are saved in it.", error=True)
             return
+        blocker = self._check_now()
+        if blocker is not None:
+            self._set_status(f"Cannot start: {blocker}", error=True)
+            return
         design = self._ctx.design.copy()
         task = getattr(self._ctx, "task", None)
         env_id = getattr(task, "env_id", None) or design.task
@@ -191,8 +201,12 @@ class TrainingPanel(QWidget):
             self._set_status(f"Could not start training: {exc}", error=True)
             return
         self.series[run_id] = defaultdict(lambda: ([], []))
-        self._set_status(f"Run {run_id} started: {design.name} on {env_id} "
+        self._follow_saved(ctl, run_id, design)
+        self._set_status(f"{self.run_label(run_id)} started: {design.name} "
+                         f"{self._version_label(self._run_version(run_id))} on {env_id} "
                          f"({config.total_timesteps:,} steps).")
+        self._lifecycle(f"{self.run_label(run_id)} started ({design.name} on {env_id}, "
+                        f"{config.total_timesteps:,} steps)")
         self.progress.setValue(0)
         self._hub.run_started.emit(run_id)
         self._timer.start()
@@ -205,8 +219,10 @@ class TrainingPanel(QWidget):
             return
         if ctl.status == "paused":
             ctl.resume()
+            self._lifecycle(f"{self.run_label(ctl.run_id)} resumed")
         else:
             ctl.pause()
+            self._lifecycle(f"{self.run_label(ctl.run_id)} paused at step {ctl.last_step:,}")
         self._update_buttons()
 
     def stop_run(self) -> None:
@@ -214,6 +230,8 @@ class TrainingPanel(QWidget):
         if self.controller is not None and self.controller.active:
             self.controller.stop()
             self._set_status("Stopping at the next update…")
+            self._lifecycle(f"{self.run_label(self.controller.run_id)} stopping (checkpoint at "
+                            "the next update)")
 
     def apply_design(self) -> None:
         """Send the editor's design to the running run."""
@@ -224,12 +242,23 @@ class TrainingPanel(QWidget):
         model = getattr(self._ctx, "design_model", None)
         version = self._ctx.current_version_id if model is not None and not model.dirty else None
         design = self._ctx.design
+        blocker = self._check_now()
+        if blocker is not None:
+            self._set_status(f"Cannot apply: {blocker}", error=True)
+            return
+        document = design.to_json()
         try:
-            vid = ctl.apply_design(design.to_json(), version, design.name)
+            vid = ctl.apply_design(document, version, design.name)
         except Exception as exc:  # noqa: BLE001
             self._set_status(f"Could not apply the design: {exc}", error=True)
             return
-        self._set_status(f"Design version {vid} sent; it takes over at the next update.")
+        if model is not None and self._ctx.design.to_json() == document:
+            # The editor follows the version the run now uses (saved just now or reused).
+            self._ctx.announce_saved(vid)
+        label = f"{design.name} {self._version_label(vid)}"
+        self._set_status(f"{label} sent to {self.run_label(ctl.run_id)}; it takes over at "
+                         "the next update.")
+        self._lifecycle(f"{label} applied to {self.run_label(ctl.run_id)}")
 
     def shutdown(self) -> None:
         """Stop polling and stop a live run (the window is closing)."""
@@ -250,6 +279,11 @@ class TrainingPanel(QWidget):
         ctl = self.controller
         if ctl is None or ctl.run_id is None:
             self._timer.stop()
+            return
+        if not ctl.active:
+            # The run ended: collect its process (no zombie), then stop polling.
+            if ctl.reap():
+                self._timer.stop()
             return
         try:
             res = ctl.poll()
@@ -273,9 +307,8 @@ class TrainingPanel(QWidget):
             p = res.progress
             self.progress.setValue(int(100 * p.step / max(p.total, 1)))
             self.progress.setFormat(f"{p.step:,} / {p.total:,}")
-            self.status.setStyleSheet("")
-            self.status.setText(f"Run {rid} · {ctl.status} · {p.sps:,.0f} steps/s · "
-                                f"ETA {p.eta_s:,.0f} s · return {p.mean_return:.2f}")
+            self.status.set_message(f"{self.run_label(rid)} · {ctl.status} · {p.sps:,.0f} steps/s · "
+                                    f"ETA {p.eta_s:,.0f} s · return {p.mean_return:.2f}", "info")
         if res.snapshot is not None:
             self._hub.snapshot.emit(res.snapshot)
         if res.metrics:
@@ -283,12 +316,15 @@ class TrainingPanel(QWidget):
             self.metrics_received.emit(res.metrics)
         if res.failed is not None:
             where = f" (term '{res.failed.term}')" if res.failed.term else ""
-            self._set_status(f"Run {rid} failed{where}: {res.failed.cause}", error=True)
+            self._set_status(f"{self.run_label(rid)} failed{where}: {res.failed.cause}", error=True)
             self.status.setToolTip(res.failed.traceback_text[-3000:])
         elif res.finished is not None:
-            self._set_status(f"Run {rid} {res.finished.reason} at step {res.finished.step:,}.")
+            text = f"{self.run_label(rid)} {res.finished.reason} at step {res.finished.step:,}"
+            self._set_status(text + ".")
+            self._lifecycle(text)
         if res.failed is not None or res.finished is not None:
-            self._timer.stop()
+            if ctl.reap():  # usually not yet: the next polls collect the process
+                self._timer.stop()
             self._hub.run_ended.emit(rid, str(ctl.status))
             self.run_finished.emit(rid, str(ctl.status))
             self.refresh_runs()
@@ -299,7 +335,8 @@ class TrainingPanel(QWidget):
 
     def _draw_marker(self, run_id: int, step: int, kind: str, payload: dict[str, Any]) -> None:
         if kind == "design":
-            self.curves.add_marker(run_id, step, f"v{payload.get('version_id', '?')}")
+            # The marker names the version by its number (v2), not its database id.
+            self.curves.add_marker(run_id, step, self._version_label(payload.get("version_id")))
         elif kind == "design_rejected":
             self.curves.add_marker(run_id, step, "rejected")
             self._set_status(f"The design was rejected by the run: {payload.get('error', '')}",
@@ -398,15 +435,109 @@ class TrainingPanel(QWidget):
     # -- helpers ---------------------------------------------------------------------------------
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c0392b;" if error else "")
+        self.status.set_message(text, "error" if error else "info")
         if error and hasattr(self._ctx, "log"):
             self._ctx.log("error", text)
+
+    def _lifecycle(self, text: str) -> None:
+        """A training event (start, pause, apply, stop, finish) for the Log dock."""
+        if hasattr(self._ctx, "log"):
+            self._ctx.log("info", text)
+
+    def run_label(self, run_id: int | None) -> str:
+        """``run 7 “baseline”`` (with its name when it has one)."""
+        if run_id is None:
+            return "run"
+        name = self._run_name(run_id)
+        return f"run {run_id} “{name}”" if name else f"run {run_id}"
+
+    def _run_name(self, run_id: int) -> str:
+        ws = getattr(self._ctx, "workspace", None)
+        if ws is None:
+            return ""
+        from studio.store import repo
+
+        try:
+            with ws.session() as s:
+                run = repo.get_run(s, run_id)
+                return str(getattr(run, "name", None) or "") if run is not None else ""
+        except Exception:  # noqa: BLE001 - a label never fails the panel
+            return ""
+
+    def _run_version(self, run_id: int) -> int | None:
+        ws = getattr(self._ctx, "workspace", None)
+        if ws is None:
+            return None
+        from studio.store import repo
+
+        with ws.session() as s:
+            run = repo.get_run(s, run_id)
+            return None if run is None else int(run.design_version_id)
+
+    def _version_label(self, version_id: Any) -> str:
+        """``v2`` for a version id (the number within its design); ``v?`` if unknown."""
+        try:
+            vid = int(version_id)
+        except (TypeError, ValueError):
+            return "v?"
+        if vid not in self._version_labels:
+            ws = getattr(self._ctx, "workspace", None)
+            number = None
+            if ws is not None:
+                from studio.store import repo
+
+                with ws.session() as s:
+                    v = repo.get_version(s, vid)
+                    number = None if v is None else v.number
+            if number is None:
+                return "v?"
+            self._version_labels[vid] = f"v{number}"
+        return self._version_labels[vid]
+
+    def _follow_saved(self, ctl: Any, run_id: int, design: Any) -> None:
+        """After Start: the editor follows the version the run trains (new or reused)."""
+        model = getattr(self._ctx, "design_model", None)
+        vid = self._run_version(run_id)
+        if model is None or vid is None:
+            return
+        if vid != self._ctx.current_version_id and self._ctx.design.to_json() == design.to_json():
+            self._ctx.announce_saved(vid)
+
+    # -- checks before training ----------------------------------------------------------
+
+    def _on_checks(self, checks: list[Any]) -> None:
+        from studio.app.checks import start_blocker
+
+        self._blocker = start_blocker(checks)
+        self._update_buttons()
+
+    def _check_now(self) -> str | None:
+        """The design's first blocking check, computed now (the editor's may be 150 ms old)."""
+        from studio.app.checks import check_design, start_blocker
+
+        self._blocker = start_blocker(check_design(self._ctx.design, getattr(self._ctx, "catalog", None),
+                                                   samples=16))
+        self._update_buttons()
+        return self._blocker
+
+    @property
+    def start_blocker(self) -> str | None:
+        """Why Start is disabled now (None: it is not, or a run is active)."""
+        return self._blocker
 
     def _update_buttons(self) -> None:
         ctl = self.controller
         active = ctl is not None and ctl.active
-        self.start_button.setEnabled(not active)
+        self.start_button.setEnabled(not active and self._blocker is None)
+        self.start_button.setToolTip(
+            f"The design cannot train yet: {self._blocker}" if self._blocker and not active
+            else "Train the editor's design on the current task (an unchanged design reuses "
+                 "its version)")
+        if self._blocker and not active and self.status.level != "error":
+            self.status.set_message(f"Start is disabled: {self._blocker}", "warning")
+        elif not self._blocker and self.status.level == "warning" \
+                and self.status.text().startswith("Start is disabled"):
+            self.status.clear_message()
         self.pause_button.setEnabled(active)
         self.stop_button.setEnabled(active)
         self.apply_button.setEnabled(active)

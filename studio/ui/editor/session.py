@@ -54,7 +54,11 @@ class DesignSession(QObject):
         """The open :class:`~studio.app.workspace_service.WorkspaceService`, or None."""
         self.loading_task: str | None = None
         """The id of the task being loaded, or None."""
-        self._design_from_task = False
+        self._pending: tuple[str, str, bool] | None = None
+        """(task, design name, save as a first version) of a design waiting for its task."""
+        self.on_empty: Any = None
+        """Called (instead of starting on the default task) when an opened workspace holds
+        no design and no task was asked for: the window asks the user for a task."""
         self.runner = TaskRunner(self)
         self.runner.finished.connect(self._task_loaded)
         self.runner.failed.connect(self._task_failed)
@@ -66,8 +70,12 @@ class DesignSession(QObject):
         return self.service is not None and not self.service.workspace.read_only
 
     # --- workspace ---------------------------------------------------------------------------
-    def open(self, path: Path) -> bool:
-        """Open the workspace at ``path`` (closing the current one) and restore its design."""
+    def open(self, path: Path, task: str | None = None) -> bool:
+        """Open the workspace at ``path`` (closing the current one) and restore its design.
+
+        ``task``: the task to work on (``--task``): the last design of that task is
+        opened, or, when there is none, the task's own reward is saved as a first version.
+        """
         from studio.app.workspace_service import WorkspaceService
 
         if self.service is not None and Path(path).expanduser().absolute() == self.service.root:
@@ -81,7 +89,10 @@ class DesignSession(QObject):
         self.service = service
         self.context.set_workspace(service.workspace)
         self.context.log("info", f"opened workspace {service.root}")
-        self._restore_design()
+        if task:
+            self._open_task(task)
+        else:
+            self._restore_design()
         return True
 
     def close(self) -> None:
@@ -118,9 +129,46 @@ class DesignSession(QObject):
         vid = self.service.last_version_id()
         if vid is not None and self.load_version(vid):
             return
-        # An empty workspace: start from the default task's own reward, once it is loaded.
-        self._design_from_task = True
-        self.ensure_task(DEFAULT_TASK)
+        if callable(self.on_empty):  # an empty workspace: the window asks which task
+            self.on_empty()
+            return
+        # No one to ask: start from the default task's own reward, once it is loaded.
+        self.new_for_task(DEFAULT_TASK, "task_reward", save=True)
+
+    def _open_task(self, task: str) -> None:
+        """Work on ``task``: its design opened last, else its own reward as a first version."""
+        from studio.store import repo
+
+        last = self.service.last_version_id()
+        with self.service.workspace.session() as s:
+            if last is not None:
+                v = repo.get_version(s, last)
+                if v is not None and v.design.task.env_id == task:
+                    candidates = [last]
+                else:
+                    candidates = []
+            else:
+                candidates = []
+            if not candidates:
+                newest = [repo.latest_version(s, d.id) for d in repo.list_designs(s, task)]
+                newest = [v for v in newest if v is not None]
+                candidates = [max(newest, key=lambda v: v.created_at).id] if newest else []
+        if candidates and self.load_version(candidates[0]):
+            return
+        self.new_for_task(task, "task_reward", save=True)
+
+    def new_for_task(self, task: str, name: str, save: bool = False) -> None:
+        """Start design ``name`` from ``task``'s own reward once the task has loaded.
+
+        ``save``: keep it as the first version (an empty workspace); otherwise it is a
+        new unsaved design that replaces the current one as one undo step.
+        """
+        self._pending = (task, name, save)
+        current = self.context.task
+        if current is not None and getattr(current, "env_id", None) == task:
+            self._finish_pending(current)
+        else:
+            self.ensure_task(task)
 
     # --- task --------------------------------------------------------------------------------
     def ensure_task(self, env_id: str) -> None:
@@ -137,16 +185,26 @@ class DesignSession(QObject):
         self.context.set_task(task)
         self.status.emit(f"{task.env_id}: {len(task.catalog)} features")
         self.context.log("info", f"task {task.env_id} ready ({len(task.catalog)} features)")
-        if self._design_from_task:
-            self._design_from_task = False
-            design = task.task_design()
-            design.name = "task_reward"
+        self._finish_pending(task)
+        self.taskReady.emit(task)
+
+    def _finish_pending(self, task: Any) -> None:
+        if self._pending is None or self._pending[0] != task.env_id:
+            return
+        _, name, save = self._pending
+        self._pending = None
+        design = task.task_design()
+        design.name = name
+        if save:
             self.context.set_design(design)
             self.save(f"{task.env_id}'s own reward", design)
-        self.taskReady.emit(task)
+        else:
+            self.start(design, name)
 
     def _task_failed(self, message: str, _traceback: str) -> None:
         env_id, self.loading_task = self.loading_task, None
+        if self._pending is not None and self._pending[0] == env_id:
+            self._pending = None
         self.status.emit(f"{env_id}: not available")
         self.context.log("error", f"could not load the task {env_id}: {message}")
         self.taskReady.emit(None)

@@ -187,7 +187,9 @@ class PlotsPanel(QWidget):
 
                     policy = policy_from_snapshot(snap.policy_state_dict, snap.obs_rms)
         catalog = getattr(self._ctx, "catalog", None)
-        extra = catalog.names() if catalog is not None else []
+        # Scalar features only: array features (qpos, cfrc_ext…) are not plotted or mapped.
+        extra = ([n for n in catalog.names() if not getattr(catalog.get(n), "shape", ())]
+                 if catalog is not None else [])
         self._recorder.start(record_task, RecordInputs(
             self._task() or design.task, design, policy, int(steps or self.steps_spin.value()), seed, extra))
 

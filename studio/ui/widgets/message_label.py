@@ -25,6 +25,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 __all__ = ["LEVEL_COLOURS", "MessageLabel"]
 
+MAX_HINT = 320
+"""The widest a message asks to be (it may be given more; it never needs any)."""
 LEVEL_COLOURS = {"error": "#c0392b", "warning": "#9a6200", "info": "", "": ""}
 """Text colour per level (empty: the palette's)."""
 
@@ -36,7 +38,9 @@ class MessageLabel(QLabel):
         super().__init__(parent)
         self._full = ""
         self._level = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        # Preferred: it likes the width of its text (up to MAX_HINT) but its minimum is 0,
+        # so a layout can always shrink it and the text elides instead.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(False)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
@@ -52,6 +56,7 @@ class MessageLabel(QLabel):
         colour = LEVEL_COLOURS.get(self._level, "")
         self.setStyleSheet(f"color: {colour};" if colour else "")
         self.setToolTip(self._full)
+        self.updateGeometry()
         self._elide()
 
     def clear_message(self) -> None:
@@ -81,7 +86,8 @@ class MessageLabel(QLabel):
         return QSize(0, self.fontMetrics().height() + 2)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        return QSize(40, self.fontMetrics().height() + 2)
+        width = self.fontMetrics().horizontalAdvance(self._full.strip().split("\n")[0]) + 8
+        return QSize(min(width, MAX_HINT), self.fontMetrics().height() + 2)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
