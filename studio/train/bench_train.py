@@ -1,45 +1,71 @@
-"""``reward-studio bench train``: the studio's PPO against Stable-Baselines3's, same task.
+"""``reward-studio bench train``: the studio's learner against Stable-Baselines3's, one config.
 
-Both train on the same env with the task's own reward (the studio through the design, SB3
-through Gymnasium's reward, which the studio's simulator reproduces exactly), with the same
-number of envs and device. SB3 runs with its default PPO settings; it is a benchmark-only
-extra (``pip install reward-studio[bench]``) and imported only here.
+Both sides train the same task with the task's own reward (the studio through the design,
+SB3 through Gymnasium's reward, which the studio's simulator reproduces exactly) from ONE
+configuration, translated into SB3's terms by :mod:`studio.train.bench_sb3`: the same
+rollout batch, epochs, minibatch size, learning rate and schedule, γ, λ, clip, entropy and
+value weights, gradient clip, network and normalisation (SB3 through ``VecNormalize``), the
+same number of envs and torch threads. Each side's *effective* settings are printed as a
+``CONFIG side {json}`` line (SB3's read back from its objects) before the RESULT line.
 
-Reported per trainer: steps/s over the whole run (updates included), the mean task return
-of its last 10 episodes at the end, and with ``--target-return`` the wall-clock seconds
-until that running mean first reached the target (``--target-return sb3``: SB3's final
-return). SB3 runs first. The last line is machine-readable::
+``--preset NAME`` picks that configuration from :mod:`studio.train.presets` (default
+``cleanrl``, the studio's earlier default; ``zoo``: RL Zoo's tuned settings for the task).
+``--sb3-preset NAME`` gives SB3 its own preset instead (then the sides differ, and both
+CONFIG lines say how). ``--algo sac`` compares the SACs (RL Zoo's ``sac.yml`` settings).
+``--seeds N`` runs each side N times (seeds ``--seed`` .. ``--seed+N-1``, the sides
+alternating) and reports means and spreads. ``--target-return X`` (or ``sb3``: SB3's mean
+final return) gives each side's wall-clock seconds until its running mean of the last 10
+episode returns first reached X. ``--curve FILE.csv`` writes every side's return against
+wall-clock and steps; a coarse curve is printed either way. The last line::
 
     RESULT studio_steps_per_s=... sb3_steps_per_s=... speedup=... studio_return=...
     sb3_return=... studio_time_to_target_s=... sb3_time_to_target_s=... time_ratio=...
+    studio_return_std=... sb3_return_std=... studio_reached=k/N sb3_reached=k/N target=... seeds=N
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import math
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import numpy as np
 import torch
 
+from studio.train.bench_sb3 import (
+    History,
+    Running,
+    build_sb3,
+    run_sb3,
+    sb3_effective,
+    studio_effective,
+)
 from studio.train.envs import catalog_names, make_env, task_design_document
 from studio.train.ppo import PPO, PPOConfig
+from studio.train.presets import apply_preset
+from studio.train.sac import SAC, SACConfig
+
+REQUIRED_KEYS = ("rollout_batch", "n_epochs", "minibatch_size", "learning_rate", "lr_schedule", "gamma",
+                 "gae_lambda", "clip_range", "norm_obs", "norm_reward")
 
 
 @dataclass
 class BenchResult:
-    """One trainer's figures."""
+    """One training run's figures."""
 
     steps: int
     seconds: float
     history: list[tuple[float, float]]
     """(seconds since start, mean task return of the last 10 episodes) at each episode end."""
+    step_history: list[int] | None = None
+    """The env step of each ``history`` entry."""
 
     @property
     def steps_per_s(self) -> float:
@@ -57,116 +83,172 @@ class BenchResult:
             return math.nan
         return next((t for t, r in self.history if r >= target), math.nan)
 
-
-class _Running:
-    """Running mean of the last ``window`` episode returns, logged with the time."""
-
-    def __init__(self, window: int = 10) -> None:
-        self.scores: list[float] = []
-        self.window = window
-        self.history: list[tuple[float, float]] = []
-        self.start = time.perf_counter()
-
-    def add(self, scores: Sequence[float]) -> None:
-        now = time.perf_counter() - self.start
-        for s in scores:
-            self.scores.append(float(s))
-            if len(self.scores) >= self.window:
-                self.history.append((now, float(np.mean(self.scores[-self.window :]))))
+    @classmethod
+    def of(cls, steps: int, seconds: float, history: History) -> BenchResult:
+        """From a :data:`History` of (seconds, steps, return)."""
+        return cls(steps, seconds, [(t, r) for t, _, r in history], [s for _, s, _ in history])
 
 
-def bench_studio(env_id: str, config: PPOConfig) -> BenchResult:
-    """Train the studio's PPO on the task's own reward; time it and its task return."""
+def bench_studio(env_id: str, config: PPOConfig | SACConfig) -> BenchResult:
+    """Train the studio's learner on the task's own reward (the real stepper); time it."""
     env = make_env(env_id, config.num_envs, config.seed, config.max_episode_steps)
-    trainer = PPO(config, env, task_design_document(env_id), feature_names=catalog_names(env_id))
-    running = _Running()
+    learner = SAC if isinstance(config, SACConfig) else PPO
+    trainer = learner(config, env, task_design_document(env_id), feature_names=catalog_names(env_id))  # type: ignore[arg-type]
+    running = Running()
     while not trainer.done:
         trainer.train_update()
-        running.add(trainer.stats.last_scores)
+        running.add(trainer.stats.last_scores, trainer.global_step)
     seconds = time.perf_counter() - running.start
     env.close()
-    return BenchResult(trainer.global_step, seconds, running.history)
+    return BenchResult.of(trainer.global_step, seconds, running.history)
 
 
-def bench_sb3(env_id: str, steps: int, num_envs: int, device: str, seed: int, subproc: bool) -> BenchResult:
-    """Train SB3's PPO (default settings) for ``steps``; time it and its task return."""
-    from stable_baselines3 import PPO as SB3PPO
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-
-    running = _Running()
-
-    class Watch(BaseCallback):  # type: ignore[misc]
-        def _on_step(self) -> bool:
-            running.add([info["episode"]["r"] for info in self.locals.get("infos", []) if "episode" in info])
-            return True
-
-    venv = make_vec_env(env_id, n_envs=num_envs, seed=seed,
-                        vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv)
-    model = SB3PPO("MlpPolicy", venv, device=device, seed=seed, verbose=0)
-    running.start = time.perf_counter()
-    model.learn(total_timesteps=steps, callback=Watch())
-    seconds = time.perf_counter() - running.start
-    venv.close()
-    return BenchResult(int(model.num_timesteps), seconds, running.history)
+def bench_sb3(env_id: str, config: PPOConfig | SACConfig, device: str) -> tuple[BenchResult, dict[str, object]]:
+    """Train SB3's learner with ``config`` translated; (figures, its effective settings)."""
+    model, venv = build_sb3(env_id, config, device)
+    effective = sb3_effective(model, venv)
+    steps, seconds, history = run_sb3(model, venv, config.total_timesteps)
+    return BenchResult.of(steps, seconds, history), effective
 
 
 def _f(x: float) -> str:
     return "nan" if x != x else f"{x:.4g}"
 
 
+def _mean_std(xs: Sequence[float]) -> tuple[float, float]:
+    ok = [x for x in xs if x == x]
+    if not ok:
+        return math.nan, math.nan
+    return statistics.fmean(ok), statistics.stdev(ok) if len(ok) > 1 else 0.0
+
+
+def side_config(args: argparse.Namespace, preset: str, seed: int, device: str) -> PPOConfig | SACConfig:
+    """One side's config: the preset for the task, then the explicit options."""
+    if args.algo == "sac":
+        sac = apply_preset(SACConfig(total_timesteps=args.steps, seed=seed, device=device), args.env, preset, "sac")
+        return replace(sac, num_envs=args.envs or sac.num_envs,
+                       learning_starts=sac.learning_starts if args.learning_starts is None else args.learning_starts)
+    c = apply_preset(PPOConfig(total_timesteps=args.steps, seed=seed, device=device), args.env, preset)
+    # SB3 cannot clip the value loss CleanRL's way; both sides leave it unclipped.
+    c = replace(c, clip_vloss=False)
+    envs = args.envs or c.num_envs
+    num_steps = args.rollout or (max(8, c.batch_size // envs) if args.envs else c.num_steps)
+    return replace(c, num_envs=envs, num_steps=num_steps, num_minibatches=args.minibatches or c.num_minibatches,
+                   update_epochs=args.epochs or c.update_epochs)
+
+
+def curve_rows(side: str, seed: int, r: BenchResult) -> list[tuple[str, int, float, int, float]]:
+    """(side, seed, seconds, steps, return) rows of one run."""
+    steps = r.step_history or [0] * len(r.history)
+    return [(side, seed, t, s, ret) for (t, ret), s in zip(r.history, steps, strict=True)]
+
+
+def print_curve(name: str, runs: list[BenchResult], points: int = 8) -> None:
+    """Return against wall-clock at evenly spaced moments of the first run (coarse, for the log)."""
+    if not runs or not runs[0].history:
+        return
+    r = runs[0]
+    cells = []
+    for i in range(1, points + 1):
+        t = r.seconds * i / points
+        last = [ret for s, ret in r.history if s <= t]
+        cells.append(f"{t:.0f}s:{last[-1]:.0f}" if last else f"{t:.0f}s:-")
+    print(f"curve {name} (first seed, seconds:return): " + "  ".join(cells))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; the last printed line is the RESULT line."""
     p = argparse.ArgumentParser(prog="reward-studio bench train", description=__doc__.split("\n")[0])
     p.add_argument("--env", default="HalfCheetah-v5")
+    p.add_argument("--algo", default="ppo", choices=("ppo", "sac"))
     p.add_argument("--steps", type=int, default=1_000_000)
-    p.add_argument("--target-return", default=None,
-                   help="a number, or 'sb3' for SB3's final return (SB3 then runs first)")
-    p.add_argument("--envs", type=int, default=8, help="envs for both trainers (default: %(default)s)")
-    p.add_argument("--rollout", type=int, default=None, help="studio steps per env per update (default: 2048/envs)")
-    p.add_argument("--minibatches", type=int, default=32, help="studio minibatches (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=10, help="studio epochs (default: %(default)s)")
+    p.add_argument("--preset", default=None, help="both sides' settings (default: cleanrl; sac: zoo)")
+    p.add_argument("--sb3-preset", default=None, help="SB3's own settings instead (default: --preset)")
+    p.add_argument("--target-return", default=None, help="a number, or 'sb3' for SB3's mean final return")
+    p.add_argument("--seeds", type=int, default=1, help="runs per side (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1, help="first seed (default: %(default)s)")
+    p.add_argument("--envs", type=int, default=None, help="envs for both (default: the preset's)")
+    p.add_argument("--rollout", type=int, default=None, help="PPO steps per env per update, both sides")
+    p.add_argument("--minibatches", type=int, default=None, help="PPO minibatches, both sides")
+    p.add_argument("--epochs", type=int, default=None, help="PPO epochs, both sides")
+    p.add_argument("--learning-starts", type=int, default=None, help="SAC random steps, both sides")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--sb3-envs", type=int, default=None,
-                   help="envs for SB3 when they should differ (default: --envs; SB3's rollout is 2048 per env)")
-    p.add_argument("--sb3-subproc", action="store_true", help="SB3 on SubprocVecEnv (default DummyVecEnv)")
+    p.add_argument("--curve", default=None, help="write (side, seed, seconds, steps, return) rows to this CSV")
     p.add_argument("--skip-sb3", action="store_true", help="only the studio (RESULT has nan for SB3)")
     args = p.parse_args(argv)
+    if args.seeds < 1:
+        p.error("--seeds must be at least 1")
 
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
     device = "cpu" if device == "auto" else device
-    config = PPOConfig(
-        total_timesteps=args.steps, num_envs=args.envs, num_steps=args.rollout or max(8, 2048 // args.envs),
-        num_minibatches=args.minibatches, update_epochs=args.epochs, seed=args.seed, device=device,
-    )
+    preset = args.preset or ("zoo" if args.algo == "sac" else "cleanrl")
+    sb3_preset = args.sb3_preset or preset
+    try:
+        configs = {side: [side_config(args, name, args.seed + i, device) for i in range(args.seeds)]
+                   for side, name in (("studio", preset), ("sb3", sb3_preset))}
+    except KeyError as exc:
+        print(f"reward-studio bench train: {exc.args[0]}", file=sys.stderr)
+        return 2
+    threads = max(1, min(8, (os.cpu_count() or 2) // 2))
+    torch.set_num_threads(threads)  # SB3 runs with the studio's thread count
+    c0 = configs["studio"][0]
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, device {device}; "
-          f"{args.env}, {args.steps:,} steps, {args.envs} envs; studio batch {config.batch_size} "
-          f"x {config.update_epochs} epochs / {config.num_minibatches} minibatches; SB3 {args.sb3_envs or args.envs} envs; "
-          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+          f"{args.env}, {args.algo}, {args.steps:,} steps x {args.seeds} seed(s); presets studio={preset} "
+          f"sb3={sb3_preset}; {c0.num_envs} envs; load average {os.getloadavg()[0]:.2f}", flush=True)
 
-    nan = BenchResult(0, math.nan, [])
-    sb3 = nan
-    if not args.skip_sb3:
-        sb3 = bench_sb3(args.env, args.steps, args.sb3_envs or args.envs, device, args.seed, args.sb3_subproc)
-        print(f"sb3:    {sb3.steps:,} steps in {sb3.seconds:.1f} s = {sb3.steps_per_s:,.0f} steps/s, "
-              f"final return {sb3.final_return:.1f}", flush=True)
-    studio = bench_studio(args.env, config)
-    print(f"studio: {studio.steps:,} steps in {studio.seconds:.1f} s = {studio.steps_per_s:,.0f} steps/s, "
-          f"final return {studio.final_return:.1f}", flush=True)
-    print(f"load average at the end {os.getloadavg()[0]:.2f} (other work on the machine skews both figures)")
-    if args.target_return == "sb3":
-        target: float | None = sb3.final_return
-    else:
-        target = None if args.target_return is None else float(args.target_return)
-    t_studio, t_sb3 = studio.time_to(target), sb3.time_to(target)
+    results: dict[str, list[BenchResult]] = {"studio": [], "sb3": []}
+    effective: dict[str, dict[str, object]] = {"studio": studio_effective(c0, threads)}
+    loads = [os.getloadavg()[0]]
+    for i in range(args.seeds):  # the sides alternate, so that load changes hit both
+        if not args.skip_sb3:
+            r, eff = bench_sb3(args.env, configs["sb3"][i], device)
+            effective.setdefault("sb3", eff)
+            results["sb3"].append(r)
+            print(f"sb3    seed {args.seed + i}: {r.steps:,} steps in {r.seconds:.1f} s = {r.steps_per_s:,.0f} "
+                  f"steps/s, final return {r.final_return:.1f}; load {os.getloadavg()[0]:.2f}", flush=True)
+        r = bench_studio(args.env, configs["studio"][i])
+        results["studio"].append(r)
+        loads.append(os.getloadavg()[0])
+        print(f"studio seed {args.seed + i}: {r.steps:,} steps in {r.seconds:.1f} s = {r.steps_per_s:,.0f} "
+              f"steps/s, final return {r.final_return:.1f}; load {loads[-1]:.2f}", flush=True)
+
+    sb3_final, sb3_final_std = _mean_std([r.final_return for r in results["sb3"]])
+    studio_final, studio_final_std = _mean_std([r.final_return for r in results["studio"]])
+    target = sb3_final if args.target_return == "sb3" else (
+        None if args.target_return is None else float(args.target_return))
+    times = {side: [r.time_to(target) for r in rs] for side, rs in results.items()}
+    t_studio, t_studio_std = _mean_std(times["studio"])
+    t_sb3, t_sb3_std = _mean_std(times["sb3"])
+    sps = {side: _mean_std([r.steps_per_s for r in rs])[0] for side, rs in results.items()}
+    for name, rs in results.items():
+        print_curve(name, rs)
+    if args.curve:
+        with open(args.curve, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["side", "seed", "seconds", "steps", "return"])
+            for side, rs in results.items():
+                for i, r in enumerate(rs):
+                    w.writerows(curve_rows(side, args.seed + i, r))
+    print(f"load average over the run: {min(loads):.2f} to {max(loads):.2f} (other work skews both sides)")
     if target is not None:
-        print(f"time to a running mean return of {target:.1f}: studio {_f(t_studio)} s, sb3 {_f(t_sb3)} s")
-    print(f"RESULT studio_steps_per_s={_f(studio.steps_per_s)} sb3_steps_per_s={_f(sb3.steps_per_s)} "
-          f"speedup={_f(studio.steps_per_s / sb3.steps_per_s)} studio_return={_f(studio.final_return)} "
-          f"sb3_return={_f(sb3.final_return)} studio_time_to_target_s={_f(t_studio)} "
-          f"sb3_time_to_target_s={_f(t_sb3)} time_ratio={_f(t_studio / t_sb3)}")
+        reached = {s: sum(t == t for t in ts) for s, ts in times.items()}
+        print(f"time to a running mean return of {target:.1f}: studio {_f(t_studio)} ± {_f(t_studio_std)} s "
+              f"({reached['studio']}/{len(times['studio'])}), sb3 {_f(t_sb3)} ± {_f(t_sb3_std)} s "
+              f"({reached['sb3']}/{len(times['sb3'])})")
+    for side in ("studio", "sb3"):
+        if side in effective:
+            print(f"CONFIG {side} {json.dumps(effective[side], sort_keys=True)}")
+    n = args.seeds
+    reached_s = sum(t == t for t in times["studio"])
+    reached_b = sum(t == t for t in times["sb3"])
+    print(f"RESULT studio_steps_per_s={_f(sps['studio'])} sb3_steps_per_s={_f(sps['sb3'])} "
+          f"speedup={_f(sps['studio'] / sps['sb3'])} studio_return={_f(studio_final)} "
+          f"sb3_return={_f(sb3_final)} studio_time_to_target_s={_f(t_studio)} "
+          f"sb3_time_to_target_s={_f(t_sb3)} time_ratio={_f(t_studio / t_sb3)} "
+          f"studio_return_std={_f(studio_final_std)} sb3_return_std={_f(sb3_final_std)} "
+          f"studio_time_to_target_std={_f(t_studio_std)} sb3_time_to_target_std={_f(t_sb3_std)} "
+          f"studio_reached={reached_s}/{n} sb3_reached={reached_b}/{len(times['sb3'])} "
+          f"target={_f(math.nan if target is None else target)} seeds={n}")
     return 0
 
 
