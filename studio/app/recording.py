@@ -12,7 +12,6 @@ the video.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from studio.app.rollouts import (
     policy_from_checkpoint,
     record_rollout,
 )
+from studio.core.atomic import atomic_path
 from studio.core.design import Design
 from studio.store import repo
 
@@ -160,12 +160,8 @@ def record_rollout_files(ws: Workspace, env_id: str, policy: str | Path, *,
         raise RecordingCancelled(f"recording {env_id} was cancelled after {trace.length} steps")
     stem = _stem(env_id)
     trace_abs, trace_rel = ws.media_path(MEDIA_KIND, f"{stem}.npz")
-    tmp = trace_abs.with_name(f".{trace_abs.stem}.tmp.npz")
-    try:
+    with atomic_path(trace_abs, suffix=".npz") as tmp:  # np.savez wants the extension
         trace.save(tmp)
-        os.replace(tmp, trace_abs)
-    finally:
-        tmp.unlink(missing_ok=True)
     video_abs, video_rel = None, None
     if video:
         from studio.sim.video import RenderCancelled, record_qpos

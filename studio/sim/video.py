@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import imageio_ffmpeg
 import numpy as np
+
+from studio.core.atomic import atomic_path
 
 
 class VideoError(OSError):
@@ -35,6 +36,10 @@ def _even(frame: np.ndarray) -> np.ndarray:
     if h % 2 or w % 2:
         frame = np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
     return frame
+
+
+class _Discard(Exception):
+    """Passed to the atomic target to make it drop the file (an aborted video)."""
 
 
 class VideoWriter:
@@ -55,7 +60,8 @@ class VideoWriter:
         self.fps = float(fps)
         self.crf = int(crf)
         self.frames = 0
-        self._tmp = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
+        self._target: contextlib.AbstractContextManager[Path] | None = None
+        self._tmp = self.path  # replaced by a unique temporary name when writing starts
         self._gen: Generator[Any, Any, Any] | None = None
         self._shape: tuple[int, ...] | None = None
 
@@ -88,6 +94,8 @@ class VideoWriter:
 
     def _start(self, shape: tuple[int, ...]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._target = atomic_path(self.path, suffix=".mp4")
+        self._tmp = self._target.__enter__()
         self._gen = imageio_ffmpeg.write_frames(
             str(self._tmp),
             (shape[1], shape[0]),
@@ -105,22 +113,26 @@ class VideoWriter:
     def close(self) -> None:
         """Finish the file and move it to its final name (no frame: no file)."""
         gen, self._gen = self._gen, None
-        if gen is None:
+        target, self._target = self._target, None
+        if gen is None or target is None:
             return
         try:
             gen.close()
-        except Exception:
-            self._tmp.unlink(missing_ok=True)
+        except BaseException as exc:
+            target.__exit__(type(exc), exc, exc.__traceback__)  # removes the temporary file
             raise
-        os.replace(self._tmp, self.path)
+        target.__exit__(None, None, None)  # fsync, rename over the destination
 
     def abort(self) -> None:
         """Stop writing and delete what was written."""
         gen, self._gen = self._gen, None
+        target, self._target = self._target, None
         if gen is not None:
             with contextlib.suppress(Exception):  # the file is discarded anyway
                 gen.close()
-        self._tmp.unlink(missing_ok=True)
+        if target is not None:
+            with contextlib.suppress(_Discard):
+                target.__exit__(_Discard, _Discard(), None)  # removes the temporary file
 
 
 def record_frames(

@@ -1,7 +1,8 @@
 """Files in a workspace's ``media/`` folder, written atomically.
 
-A file is written to a temporary name in its destination folder, flushed to disk and
-renamed over the destination with ``os.replace``. Readers therefore see the old file or
+A file is written with :mod:`studio.core.atomic`: a temporary name in its destination
+folder, flushed to disk and renamed over the destination with ``os.replace``. Readers
+therefore see the old file or
 the whole new one, never a torn one; and when the disk fills up, the temporary file is
 removed and nothing is left behind.
 """
@@ -9,14 +10,13 @@ removed and nothing is left behind.
 from __future__ import annotations
 
 import errno
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
+from studio.core.atomic import atomic_writer as core_atomic_writer
 from studio.store.errors import WorkspaceError
 
 __all__ = ["atomic_write_bytes", "atomic_writer", "check_media_name", "relative_media_path"]
@@ -56,6 +56,8 @@ def _write_error(path: Path, exc: OSError) -> WorkspaceError:
 def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     """Open a binary file that replaces ``path`` only if the ``with`` block succeeds.
 
+    :func:`studio.core.atomic.atomic_writer` with the store's error messages.
+
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.bin"
     >>> with atomic_writer(target) as f:
@@ -69,37 +71,10 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with core_atomic_writer(path, "wb") as f:
+            yield cast(BinaryIO, f)
     except OSError as exc:
         raise _write_error(path, exc) from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _write_error(path, exc) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform or filesystem.
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

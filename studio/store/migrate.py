@@ -9,7 +9,6 @@ checkout. Developers write a new revision with::
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, inspect
 
+from studio.core.atomic import atomic_path
 from studio.store.engine import make_engine
 from studio.store.errors import WorkspaceCorruptError, WorkspaceError, WorkspaceSchemaError
 
@@ -96,20 +96,18 @@ def _backup(db_path: Path, revision: str) -> Path:
     target = backup_path(db_path, revision)
     if target.exists():
         return target
-    tmp = target.with_name(target.name + ".tmp")
     try:
-        source = sqlite3.connect(f"file:{quote(str(db_path))}?mode=ro", uri=True)
-        try:
-            copy = sqlite3.connect(tmp)
+        with atomic_path(target) as tmp:  # an empty file: SQLite makes it a new database
+            source = sqlite3.connect(f"file:{quote(str(db_path))}?mode=ro", uri=True)
             try:
-                source.backup(copy)
+                copy = sqlite3.connect(tmp)
+                try:
+                    source.backup(copy)
+                finally:
+                    copy.close()
             finally:
-                copy.close()
-        finally:
-            source.close()
-        os.replace(tmp, target)
+                source.close()
     except (OSError, sqlite3.Error) as exc:
-        tmp.unlink(missing_ok=True)
         raise WorkspaceError(
             f"Could not back up {db_path} before upgrading it ({exc}); it was not changed. "
             "Free some disk space in that folder and open the workspace again."

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from studio.core.atomic import atomic_path
 from studio.core.compile import CompiledDesign, RewardOutput, compile_design
 from studio.core.design import Design, Group, heron_factors
 from studio.core.heron import (
@@ -233,7 +234,6 @@ def save_heron_weights(reward: DesignReward, run_dir: str | Path) -> Path | None
         return None
     path = Path(run_dir) / WEIGHTS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_models({name: learner.heron for name, learner in reward.learners.items()}, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        save_models({name: learner.heron for name, learner in reward.learners.items()}, tmp)
     return path

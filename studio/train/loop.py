@@ -10,8 +10,6 @@ it in a spawned process.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any
 
 import torch
 
+from studio.core.atomic import atomic_writer
 from studio.core.compile import RewardNaNError
 from studio.train.envs import catalog_names, make_env
 from studio.train.heron_reward import save_heron_weights
@@ -67,18 +66,10 @@ def checkpoint_path(run_dir: str | Path) -> Path:
 
 
 def save_checkpoint(state: dict[str, Any], path: Path) -> None:
-    """Write atomically: a temp file in the same folder, fsync, then ``os.replace``."""
+    """Write atomically (:func:`studio.core.atomic.atomic_writer`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ckpt-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, "wb") as f:
+        torch.save(state, f)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

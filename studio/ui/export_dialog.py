@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.atomic import atomic_write_text
 from studio.core.design import Design
 from studio.errors import user_message
 from studio.ui.context import AppContext
@@ -376,11 +377,9 @@ class ExportDialog(QDialog):
         text = self.text()
         if not text:
             return False
-        tmp = path.with_name(path.name + ".tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(text)
-            tmp.replace(path)
+            atomic_write_text(path, text)
         except OSError as exc:
             why = user_message(exc) or f"{type(exc).__name__}: {exc}"
             self.status.setStyleSheet(ERROR_STYLE)
