@@ -26,6 +26,7 @@ import torch
 
 from studio.core.compile import compile_design
 from studio.core.design import Design
+from studio.sim.actions import action_bounds, sampling_bounds
 from studio.sim.trace import StateCapture
 
 __all__ = [
@@ -73,14 +74,6 @@ def make_env(task: Any, num_envs: int = 1, seed: int = 0) -> Any:
     from studio.sim.vector import VectorEnv
 
     return VectorEnv(load_task(task), num_envs, seed)
-
-
-def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Finite ``(low, high)`` of the env's actions (an unlimited actuator gets [-1, 1])."""
-    src = env if hasattr(env, "action_low") else getattr(env, "task", env)
-    low = np.asarray(src.action_low, dtype=np.float64).reshape(-1)
-    high = np.asarray(src.action_high, dtype=np.float64).reshape(-1)
-    return np.where(np.isfinite(low), low, -1.0), np.where(np.isfinite(high), high, 1.0)
 
 
 def env_model(env: Any) -> Any:
@@ -335,9 +328,9 @@ def record_rollout(task: Any, design: Design | None, policy: Policy | str | None
             names = sorted(compile_design(design).required_features)
         names += [n for n in extra_features if n not in names]
         env.set_feature_names(names)
-        low, high = action_bounds(env)
+        low, high = action_bounds(env)  # training's rule: unlimited actuators are not clipped
         if policy is None or policy == "random":
-            act: Policy = random_policy(low, high, seed)
+            act: Policy = random_policy(*sampling_bounds(low, high), seed)
         elif policy == "zero":
             act = zero_policy(env.act_dim)
         elif callable(policy):

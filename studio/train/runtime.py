@@ -12,6 +12,9 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+# The one action-bounds rule, re-exported for the learners.
+from studio.sim.actions import action_bounds as action_bounds
+
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> CUDA when available else CPU; ``cuda`` without CUDA is an error."""
@@ -82,19 +85,3 @@ def set_plain_rng_state(state: Mapping[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def action_bounds(env: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Where actions are clipped (CleanRL's ``ClipAction``): the env's bounds, else the
-    model's actuator control ranges, else nowhere."""
-    low, high = getattr(env, "action_low", None), getattr(env, "action_high", None)
-    if low is None or high is None:
-        model = getattr(env, "model", None)
-        if model is not None and model.nu == env.act_dim:
-            limited = np.asarray(model.actuator_ctrllimited, dtype=bool)
-            rng = np.asarray(model.actuator_ctrlrange, dtype=np.float64)
-            low = np.where(limited, rng[:, 0], -np.inf)
-            high = np.where(limited, rng[:, 1], np.inf)
-        else:
-            low, high = np.full(env.act_dim, -np.inf), np.full(env.act_dim, np.inf)
-    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from studio.sim.actions import sampling_bounds
 from studio.ui.viewer.frames import FrameSlot, Overlay
 
 __all__ = ["FrameSlot", "Overlay", "Source", "ViewerWorker"]
@@ -324,7 +325,7 @@ class _Loop:
         if kind == "policy" and self.source.policy is not None:
             a = np.asarray(self.source.policy(self.obs), dtype=np.float64).reshape(1, -1)
         else:
-            a = self.rng.uniform(self.low, self.high, size=(1, env.act_dim))
+            a = self.rng.uniform(*sampling_bounds(self.low, self.high), size=(1, env.act_dim))
         return np.clip(a, self.low, self.high)
 
     def _sim_step(self) -> None:
