@@ -39,7 +39,7 @@ from studio.store.errors import ImmutableVersionError
 
 __all__ = [
     "Base", "Checkpoint", "Design", "DesignVersion", "LLMExchange", "MetricPoint",
-    "Ranking", "RankingEntry", "RefinementRound", "Rollout", "Run", "RunEvent",
+    "Ranking", "RankingEntry", "RefinementCandidate", "RefinementExperiment", "RefinementRound", "Rollout", "Run", "RunEvent",
     "RunStatus", "Setting", "Task",
 ]
 
@@ -326,6 +326,9 @@ class RefinementRound(Base):
         ForeignKey("rollouts.id", ondelete="SET NULL"))
     notes: Mapped[Any] = mapped_column(JSONText, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    experiment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("refinement_experiments.id", ondelete="CASCADE"), index=True)
+    """The refinement experiment the round belongs to (migration 0005)."""
 
 
 class LLMExchange(Base):
@@ -354,3 +357,47 @@ class Setting(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONText, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RefinementExperiment(Base):
+    """One run of the refinement loop: start design, task, proposer, K, rounds (migration 0005)."""
+
+    __tablename__ = "refinement_experiments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"))
+    start_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("design_versions.id", ondelete="SET NULL"))
+    proposer: Mapped[str] = mapped_column(String(200))
+    rank_mode: Mapped[str] = mapped_column(String(16))
+    """``proxy`` (ranked by the task score) or ``app`` (ranked by a person)."""
+    config: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    """K, rounds, steps per candidate, seed, proposer options (never an API key)."""
+    status: Mapped[str] = mapped_column(String(32), default="running")
+    """``running``, ``paused``, ``awaiting_ranking``, ``done`` or ``failed``."""
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    task: Mapped[Task] = relationship()
+
+
+class RefinementCandidate(Base):
+    """One proposed design of a round: its version, training run, rollout and status."""
+
+    __tablename__ = "refinement_candidates"
+    __table_args__ = (UniqueConstraint("round_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("refinement_rounds.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)
+    design_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("design_versions.id", ondelete="SET NULL"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    rollout_id: Mapped[int | None] = mapped_column(ForeignKey("rollouts.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(32), default="proposed")
+    device: Mapped[str | None] = mapped_column(String(64))
+    place: Mapped[str | None] = mapped_column(String(200))
+    """Where it trained, in words (``local pid 4242 (cpu)``)."""
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
