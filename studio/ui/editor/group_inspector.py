@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.design import Group, Shaping
+from studio.ui.editor.heron_list import HeronList
 from studio.ui.editor.inspector import NodeForm
 from studio.ui.editor.model import MISSING, Change, DesignModel
 from studio.ui.editor.params_form import ParamsForm
@@ -28,6 +29,7 @@ COMBINER_LABELS = {
     "krc": "KRC (sign-aware geometric mean)",
     "product": "product (hard AND)",
     "softmin": "soft-min",
+    "heron": "HERON (ranked factors, learned reward)",
 }
 
 
@@ -133,6 +135,7 @@ class GroupInspector(NodeForm):
         self._filled_from_registry = False
         self.children_label = QLabel()
         self.shaping = ShapingBox(model, names)
+        self.heron = HeronList(model)
         self.form.addRow("Name", self.name_edit)
         self.form.addRow("Combiner", self.combiner)
         self.form.addRow("", self.combiner_doc)
@@ -145,6 +148,7 @@ class GroupInspector(NodeForm):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(self.form)
+        lay.addWidget(self.heron)
         lay.addWidget(self.shaping)
         lay.addStretch(1)
 
@@ -186,6 +190,8 @@ class GroupInspector(NodeForm):
         self.params.set_specs(comb.params if comb else ())
         self.params.set_values(g.params)
         self.children_label.setText(", ".join(c.name for c in g.children) or "none yet")
+        self.heron.setVisible(g.combiner == "heron")
+        self.heron.set_group(g if g.combiner == "heron" else None)
 
     def _on_change(self, change: Change) -> None:
         super()._on_change(change)
