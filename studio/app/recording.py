@@ -152,7 +152,7 @@ def record_rollout_files(ws: Workspace, env_id: str, policy: str | Path, *,
     try:
         task = load_task(env_id)
     except (KeyError, ValueError, OSError) as exc:
-        raise RankingError(f"Unknown task {env_id!r}: {exc}") from exc
+        raise RankingError(str(exc).strip("'\"")) from exc
     act, source, run_id, checkpoint_id = resolve_policy(ws, policy, run_id)
     part = _Part(state, 0.0, 20.0 if video else 100.0) if state is not None else None
     trace = record_rollout(task, design, act, steps=steps, seed=seed, state=part, episode=True)

@@ -38,9 +38,28 @@ def test_record_rollout_components_sum_to_total_and_states_replay() -> None:
     assert set(trace.components) == {"alive", "angle"}
     np.testing.assert_allclose(trace.components["alive"] + trace.components["angle"], trace.total)
     np.testing.assert_allclose(trace.components["angle"], -2.0 * trace.values["angle"])
-    assert trace.qpos is not None and trace.qpos.shape[0] == 61
     np.testing.assert_array_equal(trace.task_reward, trace.features["healthy"])  # v5: 0 on falling
     assert trace.terminated.any()  # a random policy drops the pole within 60 steps
+    # Every step replays in MuJoCo from its stored start state (an episode's reset state
+    # where one began) to the stored state after it.
+    import mujoco
+
+    from studio.sim.registry import get_task
+
+    task = get_task("InvertedPendulum-v5")
+    assert trace.qpos is not None and trace.states is not None and trace.qpos.shape[0] == 61
+    s = trace.states
+    starts = {int(t): j for j, t in enumerate(s["reset_steps"])}
+    d = mujoco.MjData(task.model)
+    for t in range(trace.length):
+        src, row = (("reset_", starts[t]) if t in starts else ("", t))
+        mujoco.mj_resetData(task.model, d)
+        d.qpos[:], d.qvel[:] = s[src + "qpos"][row], s[src + "qvel"][row]
+        d.qacc_warmstart[:] = s[src + "qacc_warmstart"][row]
+        d.ctrl[:] = trace.actions[t]
+        mujoco.mj_step(task.model, d, nstep=task.frame_skip)
+        np.testing.assert_allclose(d.qpos, trace.qpos[t + 1], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(d.qvel, trace.qvel[t + 1], rtol=0, atol=1e-12)
 
 
 def test_record_rollout_can_be_cancelled_and_zero_policy() -> None:
