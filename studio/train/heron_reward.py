@@ -9,7 +9,7 @@ evaluates the design, so the policy update uses the freshly trained model's stan
 reward. (The authors' released PPO regresses only the critic onto the model: not copied.)
 
 A tenth of each rollout is held out of the fit; the tree's labels on its pairs measure the
-model's agreement (``heron/<group>/agreement``), logged with the loss (``heron/<group>/loss``),
+model's agreement (``losses/heron/<group>/agreement``), logged with the loss (``.../loss``),
 the fraction of pairs the tree labelled and the updates skipped for want of a labelled pair.
 
 Live edits keep each group's model when its inputs keep their size: a new order or sigma
@@ -96,12 +96,12 @@ class GroupLearner:
         model.out_mean.copy_(self.out_rms.mean.to(model.out_mean.dtype))
         model.out_std.copy_(torch.sqrt(self.out_rms.var + 1e-8).to(model.out_std.dtype))
         out = {
-            f"heron/{name}/labelled": report.labelled,
-            f"heron/{name}/skipped_updates": float(report.skipped),
-            f"heron/{name}/agreement": pair_agreement(scores[held], z[held], order, sigmas, signs),
+            f"losses/heron/{name}/labelled": report.labelled,
+            f"losses/heron/{name}/skipped_updates": float(report.skipped),
+            f"losses/heron/{name}/agreement": pair_agreement(scores[held], z[held], order, sigmas, signs),
         }
         if report.updates:
-            out[f"heron/{name}/loss"] = report.loss
+            out[f"losses/heron/{name}/loss"] = report.loss
         return out
 
     def state_dict(self) -> dict[str, Any]:

@@ -39,9 +39,9 @@ def test_a_short_run_trains_the_model_logs_it_and_writes_its_weights(tmp_path: P
     metrics = [m.values for m in msgs if isinstance(m, Metrics)]
     assert len(metrics) == 3
     for values in metrics:
-        assert values["heron/tree/loss"] > 0.0  # a Bradley-Terry loss on labelled pairs
-        assert 0.0 <= values["heron/tree/agreement"] <= 1.0
-        assert 0.0 < values["heron/tree/labelled"] <= 1.0
+        assert values["losses/heron/tree/loss"] > 0.0  # a Bradley-Terry loss on labelled pairs
+        assert 0.0 <= values["losses/heron/tree/agreement"] <= 1.0
+        assert 0.0 < values["losses/heron/tree/labelled"] <= 1.0
     assert any("charts/task_score" in v for v in metrics)
     models = load_models(tmp_path / WEIGHTS_FILE)
     assert list(models) == ["tree"]

@@ -111,3 +111,11 @@ def test_a_fresh_sample_is_taken_in_a_worker(qtbot: Any) -> None:
         w.set_group(model.design.find("tree"))  # type: ignore[arg-type]
     assert w.trace is not None and w.trace.env_id == ENV
     assert w.report is not None and "random rollout" in w.summary.text()
+
+
+def test_the_model_metrics_of_a_run_are_drawn_on_the_dashboard() -> None:
+    from studio.ui.dashboard.curves import plot_for
+
+    # The names studio.train.heron_reward logs: on the dashboard's "Other losses" chart.
+    for key in ("losses/heron/tree/loss", "losses/heron/tree/agreement"):
+        assert plot_for(key) == "losses"
