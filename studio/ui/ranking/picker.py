@@ -105,7 +105,9 @@ class RolloutPicker(QWidget):
         self.rank_button.setToolTip(f"Rank the selected rollouts ({2}–{MAX_VIDEOS}) side by side")
 
         self.policy = QComboBox()
-        self.policy.addItems(["random", "zero", "checkpoint file…"])
+        self.policy.addItems(["latest checkpoint", "random", "zero", "checkpoint file…"])
+        self.policy.setToolTip("The policy to record: the newest checkpoint of any run of this "
+                               "task, random or zero actions, or a checkpoint file")
         self.steps = QSpinBox()
         self.steps.setRange(10, 100_000)
         self.steps.setValue(1000)
@@ -224,7 +226,16 @@ class RolloutPicker(QWidget):
             self.status.setText("Load a task first (open a design): rollouts are recorded on its task.")
             return
         policy = self.policy.currentText()
-        if policy.startswith("checkpoint"):
+        if policy == "latest checkpoint":
+            from studio.app.workspace_service import latest_checkpoint_for_task
+
+            found = latest_checkpoint_for_task(self.service.workspace, env)
+            if found is None:
+                self.status.setText(f"No run of {env} has a checkpoint yet: train one, or record "
+                                    "random or zero actions.")
+                return
+            policy = str(found)
+        elif policy.startswith("checkpoint"):
             path, _ = QFileDialog.getOpenFileName(self, "Policy checkpoint", "", "Checkpoints (*.pt)")
             if not path:
                 return

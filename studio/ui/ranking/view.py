@@ -72,7 +72,7 @@ class RankingView(QWidget):
     Args:
         service: a ``studio.app.ranking.RankingService``.
         rollouts: 2 to 8 ``RolloutInfo`` (cell order).
-        design: the design whose terms the timeline shows (None: the timeline says so).
+        design: the design whose terms the timeline shows (None: each rollout's own).
         round_id: the refinement round the ranking belongs to, if any.
         autoplay: start playing at once (at the remembered default speed).
 
@@ -297,16 +297,16 @@ class RankingView(QWidget):
         for cell in self.cells:
             cell.set_focused(cell.index == index)
         rollout = self.rollouts[index]
-        if self.design is None:
-            self.timeline.show_message("open a design to see its terms along the video")
-        elif rollout.id in self._series_cache:
+        if rollout.id in self._series_cache:
             self.timeline.show_series(self._series_cache[rollout.id], self._timeline_title(index))
+        elif self.service is None:
+            self.timeline.show_message("no workspace: the terms are not available")
         else:
             self.timeline.show_message(f"computing the terms of rollout {rollout.id}…")
             self._series_runner.start(_series, (self.service, rollout.id, self.design))
 
     def _timeline_title(self, index: int) -> str:
-        name = getattr(self.design, "name", "design")
+        name = getattr(self.design, "name", None) or "the design it was recorded with"
         return f"video {index + 1} (rollout {self.rollouts[index].id}) under {name}"
 
     def _on_series(self, result: tuple[int, dict[str, Any]]) -> None:
