@@ -43,7 +43,9 @@ class PluginFailure:
     error: str
 
 
-_loaded: dict[tuple[str, int], list[PluginFailure]] = {}
+_loaded: dict[tuple[str, int], tuple[Any, list[PluginFailure]]] = {}
+"""(group, id(registry)) -> (the registry, its failures); holding the registry keeps its
+id from being reused by a new registry that was never loaded."""
 
 
 def _resolve(target: str) -> Callable[[Any], None]:
@@ -60,24 +62,33 @@ def load_group(group: str, registry: Any) -> list[PluginFailure]:
     Each registry object is loaded once per group, however often this is called.
     """
     key = (group, id(registry))
-    if key in _loaded:
-        return _loaded[key]
+    if key in _loaded and _loaded[key][0] is registry:
+        return _loaded[key][1]
     failures: list[PluginFailure] = []
     eps = list(entry_points(group=group))
     targets = [(ep.name, ep.value) for ep in eps]
     if not any(v == _BUILTIN_FALLBACK.get(group) for _, v in targets) and group in _BUILTIN_FALLBACK:
         targets.insert(0, ("builtin", _BUILTIN_FALLBACK[group]))
+    set_source = getattr(registry, "set_source", None)  # registries that record who added what
     for name, target in targets:
         try:
+            if set_source is not None:
+                set_source(name)
             _resolve(target)(registry)
         except Exception as exc:  # a broken plugin must never stop the studio
             msg = f"{type(exc).__name__}: {exc}"
             log.warning("plugin %r (%s) in %s failed and was skipped: %s", name, target, group, msg)
             failures.append(PluginFailure(group, name, target, msg))
-    _loaded[key] = failures
+    _loaded[key] = (registry, failures)
     return failures
+
+
+def forget_group(group: str) -> None:
+    """Load ``group`` again at its next :func:`load_group` (a plugin was installed; tests)."""
+    for key in [k for k in _loaded if k[0] == group]:
+        del _loaded[key]
 
 
 def failures() -> list[PluginFailure]:
     """Every plugin failure seen so far."""
-    return [f for fs in _loaded.values() for f in fs]
+    return [f for _, fs in _loaded.values() for f in fs]

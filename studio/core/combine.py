@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from studio.core.plugin_table import PluginTable
 from studio.core.shapes import ParamSpec
 
 if TYPE_CHECKING:
@@ -85,14 +86,16 @@ class CombinerDef:
         return {p.name: p.default for p in self.params}
 
 
-COMBINERS: dict[str, CombinerDef] = {}
+COMBINERS: PluginTable[CombinerDef] = PluginTable()
+"""Combiners by name; the first lookup loads the ``reward_studio.terms`` plugins."""
 
 
 def register_combiner(c: CombinerDef) -> None:
     """Add a combiner (plugins call this through the ``reward_studio.terms`` group)."""
-    if c.name in COMBINERS and COMBINERS[c.name].fn is not c.fn:
+    known = COMBINERS.raw_get(c.name)
+    if known is not None and known.fn is not c.fn:
         raise ValueError(f"a different combiner called {c.name!r} is already registered")
-    COMBINERS[c.name] = c
+    COMBINERS.put(c.name, c)
 
 
 for _c in (

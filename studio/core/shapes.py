@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.core.plugin_table import PluginTable
+
 SIGMOID_KINDS = (
     "gaussian",
     "linear",
@@ -191,14 +193,16 @@ def shape_tanh(xp: Any, x: Any, scale: float = 1.0) -> Any:
 
 
 _P = ParamSpec
-SHAPES: dict[str, ShapeDef] = {}
+SHAPES: PluginTable[ShapeDef] = PluginTable()
+"""Shapes by name; the first lookup loads the ``reward_studio.terms`` plugins."""
 
 
 def register_shape(shape: ShapeDef) -> None:
     """Add a shape (plugins call this through the ``reward_studio.terms`` group)."""
-    if shape.name in SHAPES and SHAPES[shape.name].fn is not shape.fn:
+    known = SHAPES.raw_get(shape.name)
+    if known is not None and known.fn is not shape.fn:
         raise ValueError(f"a different shape called {shape.name!r} is already registered")
-    SHAPES[shape.name] = shape
+    SHAPES.put(shape.name, shape)
 
 
 for _shape in (

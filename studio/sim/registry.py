@@ -16,12 +16,10 @@ skipped, never fatal. From a source checkout without installed package metadata,
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,7 +29,6 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "reward_studio.envs"
 """The entry point group that task plugins register under."""
-BUILTIN_MODULE = "studio_builtins.envs"
 
 
 @dataclass(frozen=True)
@@ -69,27 +66,23 @@ class TaskRegistry:
         self._tasks.pop(env_id, None)
 
     def load_plugins(self) -> None:
-        """Run every ``reward_studio.envs`` entry point once (idempotent)."""
+        """Run every ``reward_studio.envs`` entry point once (idempotent).
+
+        Through :func:`studio.plugins.load_group`, the one plugin loader: a failing plugin
+        is skipped, kept in :attr:`errors` and listed by the app's Help > Plugins.
+        """
         if self._loaded:
             return
         self._loaded = True
-        eps = list(entry_points(group=ENTRY_POINT_GROUP))
-        loaded_modules = set()
-        for ep in eps:
-            self._run_plugin(ep.name, ep.load)
-            loaded_modules.add(ep.value.split(":")[0])
-        if BUILTIN_MODULE not in loaded_modules:  # source checkout: no installed metadata
-            self._run_plugin("builtin", lambda: importlib.import_module(BUILTIN_MODULE).register)
+        from studio.plugins import load_group
 
-    def _run_plugin(self, name: str, load: Callable[[], Callable[[TaskRegistry], None]]) -> None:
+        for failure in load_group(ENTRY_POINT_GROUP, self):
+            self.errors[failure.name] = failure.error
+        self._source = ""
+
+    def set_source(self, name: str) -> None:
+        """Name the plugin whose ``register`` runs next (``load_group`` calls this)."""
         self._source = name
-        try:
-            load()(self)
-        except Exception as exc:  # a broken plugin must never take the app down
-            self.errors[name] = f"{type(exc).__name__}: {exc}"
-            log.warning("task plugin %r skipped: %s", name, self.errors[name], exc_info=True)
-        finally:
-            self._source = ""
 
     def ids(self) -> list[str]:
         """Registered task ids, in registration order."""

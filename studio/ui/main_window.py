@@ -251,6 +251,8 @@ class MainWindow(QMainWindow):
         self.act_docs.setShortcut(QKeySequence.StandardKey.HelpContents)
         self.act_shortcuts = help_.addAction("&Keyboard shortcuts", self.show_shortcuts)
         self.act_shortcuts.setShortcut(QKeySequence("Ctrl+/"))
+        self.act_plugins = help_.addAction(
+            "&Plugins", lambda: self._open_dialog("studio.ui.plugins_dialog", "open_plugins_dialog"))
         help_.addSeparator()
         help_.addAction("&About Reward Studio", self._about)
 

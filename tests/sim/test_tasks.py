@@ -14,6 +14,7 @@ from studio.sim.state import StateBatch
 from studio.sim.tasks import BUILTIN_TASKS
 from studio.sim.tasks.generic import GymEnvTask, MjcfTask
 from studio.sim.vector import VectorEnv
+from tests.plugin_dist import installed_plugin
 
 TASK_IDS = [cls.ENV_ID for cls in BUILTIN_TASKS]
 
@@ -127,37 +128,39 @@ def test_describe_names_observation_action_and_reward() -> None:
     assert "healthy" in text and "x_velocity" in text
 
 
-def test_broken_plugin_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
-    reg = TaskRegistry()
+def test_broken_plugin_is_logged_and_skipped(tmp_path, monkeypatch: pytest.MonkeyPatch,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    from studio.plugins import failures
 
-    def broken_loader():  # what an entry point whose module fails to import does
-        raise ImportError("no module named 'missing_dependency'")
-
-    with caplog.at_level(logging.WARNING, logger="studio.sim.registry"):
-        reg._run_plugin("broken", broken_loader)
-    assert "broken" in reg.errors and "missing_dependency" in caplog.text
-    reg.load_plugins()  # the built-ins still load
-    assert "Hopper-v5" in reg.ids()
+    # An installed plugin whose module fails to import, loaded by the one plugin loader.
+    with installed_plugin(tmp_path, monkeypatch, "broken-envs",
+                          {"broken_envs": "import missing_dependency\n"},
+                          {"reward_studio.envs": {"broken": "broken_envs:register"}}), \
+            caplog.at_level(logging.WARNING, logger="studio.plugins"):
+        reg = TaskRegistry()
+        assert "Hopper-v5" in reg.ids()  # the built-ins still load
+    assert "missing_dependency" in reg.errors["broken"] and "missing_dependency" in caplog.text
+    assert any(f.name == "broken" and f.group == "reward_studio.envs" for f in failures())
 
 
 def test_source_checkout_without_metadata_still_has_the_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
-    import studio.sim.registry as registry
+    import studio.plugins as plugins
 
-    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [])
     reg = TaskRegistry()
     assert reg.ids()[: len(TASK_IDS)] == TASK_IDS and not reg.errors
 
 
-def test_third_party_plugin_registers_a_task(tmp_path) -> None:
+def test_third_party_plugin_registers_a_task(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "ball.xml"
     path.write_text(BALL_XML)
-
-    def register(registry: TaskRegistry) -> None:  # what a plugin's entry point names
-        registry.register("Ball-v0", lambda: MjcfTask(str(path), frame_skip=2), title="a ball")
-
-    reg = TaskRegistry()
-    reg._run_plugin("thirdparty", lambda: register)
-    task = reg.get("Ball-v0")
+    source = ("from studio.sim.tasks.generic import MjcfTask\n"
+              "def register(registry):\n"
+              f"    registry.register('Ball-v0', lambda: MjcfTask({str(path)!r}, frame_skip=2), title='a ball')\n")
+    with installed_plugin(tmp_path, monkeypatch, "ball-envs", {"ball_envs": source},
+                          {"reward_studio.envs": {"thirdparty": "ball_envs:register"}}):
+        reg = TaskRegistry()
+        task = reg.get("Ball-v0")
     assert task.frame_skip == 2 and reg.get("Ball-v0") is task
     assert [e.source for e in reg.entries() if e.env_id == "Ball-v0"] == ["thirdparty"]
 
