@@ -28,6 +28,7 @@ from studio.core.compile import compile_design
 from studio.core.design import Design
 from studio.sim.actions import action_bounds, sampling_bounds
 from studio.sim.trace import StateCapture
+from studio.train.envs import make_env  # the one way to build a vector env (training's)
 
 __all__ = [
     "Policy", "RolloutTrace", "action_bounds", "evaluate_features", "evaluate_trace", "load_task", "make_env", "policy_from_checkpoint",
@@ -64,16 +65,6 @@ def load_task(task_or_id: Any) -> Any:
 def task_env_id(task: Any) -> str:
     """The env id of a task object or id."""
     return task if isinstance(task, str) else str(getattr(task, "env_id", task))
-
-
-def make_env(task: Any, num_envs: int = 1, seed: int = 0) -> Any:
-    """A :class:`studio.sim.vector.VectorEnv` of ``task`` (a task object or an id).
-
-    Gymnasium ids without a built-in adapter run through Gymnasium inside ``VectorEnv``.
-    """
-    from studio.sim.vector import VectorEnv
-
-    return VectorEnv(load_task(task), num_envs, seed)
 
 
 def env_model(env: Any) -> Any:

@@ -27,13 +27,17 @@ def load_callable(spec: str) -> Callable[..., Any]:
 
 
 def make_env(
-    env_id: str,
+    env_id: Any,
     num_envs: int,
     seed: int,
-    max_episode_steps: int = 1000,
+    max_episode_steps: int | None = None,
     factory: str | None = None,
 ) -> VectorEnvLike:
-    """A vector env of ``num_envs`` copies of task ``env_id``."""
+    """A vector env of ``num_envs`` copies of a task: the one way every layer builds one.
+
+    ``env_id``: a task id, an MJCF path, or a task object (the default factory takes
+    either); ``max_episode_steps`` None keeps the task's registered limit.
+    """
     make = load_callable(factory or DEFAULT_FACTORY)
     env: VectorEnvLike = make(env_id, num_envs, seed=seed, max_episode_steps=max_episode_steps)
     return env
