@@ -234,7 +234,13 @@ class CompiledDesign:
             return None
         w = param_value(node.weight, step)
         if isinstance(node, Term):
-            raw = _as_batch(self._exprs[node.name].evaluate(torch, feats), ones)
+            raw = self._exprs[node.name].evaluate(torch, feats)
+            if isinstance(raw, torch.Tensor) and raw.dim() > 1:
+                raise ValueError(
+                    f"term '{node.name}' gives {tuple(raw.shape[1:])} values per transition, not one: "
+                    "reduce its array with sum, mean, norm, min or max"
+                )
+            raw = _as_batch(raw, ones)
             shaped = _as_batch(SHAPES[node.shape].fn(torch, raw, **{**SHAPES[node.shape].defaults(), **_resolve(node.params, step)}), ones)
             values[node.name] = shaped
             value = w * shaped

@@ -4,9 +4,23 @@ Expressions are parsed with Python's :mod:`ast` and checked against a whitelist;
 never ``eval``-ed. A parsed expression evaluates on any array namespace (numpy or torch)
 and can be printed back as Python source for the exporter.
 
-Allowed: numbers, feature names, the constants ``pi`` and ``e``, ``+ - * / ** %``, unary
-minus, comparisons (``< <= > >= == !=``, giving 0/1), ``and`` / ``or`` / ``not`` over
-0/1 values, and the functions ``abs exp log sqrt tanh sin cos sign clip min max where``.
+Allowed: numbers, feature names, the constants ``pi``, ``e`` and ``inf``, ``+ - * / ** %``,
+unary minus, comparisons (``< <= > >= == !=``, giving 0/1), ``and`` / ``or`` / ``not`` over
+0/1 values, and the functions ``abs exp log sqrt tanh sin cos sign square isfinite clip min
+max where``, elementwise.
+
+Array features (``qpos``, ``action``, ``cfrc_ext``, ``body_<name>_pos``...) hold several
+values per transition. They are indexed and sliced by constants (``qvel[1]``,
+``qpos[1:3]``, ``cfrc_ext[1:, 3:]``; the batch axis is implicit) and reduced to one value
+per transition by ``sum mean norm all any`` and one-argument ``min max`` (over all of a
+transition's values), ``dot(a, b)``; ``diff(x)`` (along the last axis) and
+``concat(a, b, ...)`` (flattened) keep arrays. A term's value must be one number per
+transition.
+
+>>> import numpy as np
+>>> q = {"qvel": np.array([[3.0, 4.0, 0.0], [1.0, 0.0, 0.0]])}
+>>> parse("norm(qvel[0:2]) + max(abs(qvel))").evaluate(np, q).tolist()
+[9.0, 2.0]
 
 >>> import numpy as np
 >>> e = parse("clip(x_velocity, 0, 2) - 0.1 * abs(z)", {"x_velocity", "z"})
@@ -24,7 +38,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CONSTANTS = {"pi": math.pi, "e": math.e}
+CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf}
 
 # name -> (min args, max args)
 FUNCTIONS: dict[str, tuple[int, int]] = {
@@ -36,11 +50,24 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "sin": (1, 1),
     "cos": (1, 1),
     "sign": (1, 1),
+    "square": (1, 1),
+    "isfinite": (1, 1),
     "clip": (3, 3),
-    "min": (2, 8),
-    "max": (2, 8),
+    "min": (1, 8),
+    "max": (1, 8),
     "where": (3, 3),
+    "sum": (1, 1),
+    "mean": (1, 1),
+    "norm": (1, 1),
+    "all": (1, 1),
+    "any": (1, 1),
+    "dot": (2, 2),
+    "diff": (1, 1),
+    "concat": (1, 8),
 }
+
+REDUCTIONS = frozenset({"sum", "mean", "norm", "all", "any"})
+"""Functions that reduce each transition's values to one (``min``/``max`` with one argument too)."""
 
 _BINOPS: dict[type, str] = {
     ast.Add: "+",
@@ -206,6 +233,10 @@ def _compile(
             return _as_float(xp, acc)
 
         return boolop
+    if isinstance(node, ast.Subscript):
+        base = _compile(node.value, known, names, text, off)
+        index = (slice(None), *_index(node.slice, text, off))
+        return lambda xp, f: base(xp, f)[index]
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             fname = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
@@ -222,6 +253,32 @@ def _compile(
         return _call(fname, args)
     what = type(node).__name__
     raise _err(node, f"'{what}' is not allowed in a reward expression", text, off)
+
+
+def _int_const(node: ast.expr | None, text: str, off: int) -> int | None:
+    if node is None:
+        return None
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        sign, node = -1, node.operand
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return sign * node.value
+    raise _err(node, "an index must be a whole number (a constant)", text, off)
+
+
+def _index(node: ast.expr, text: str, off: int) -> tuple[int | slice, ...]:
+    """A constant index of a transition's values: ``1``, ``-1``, ``1:3``, ``1:, 3:``."""
+    parts = node.elts if isinstance(node, ast.Tuple) else [node]
+    out: list[int | slice] = []
+    for p in parts:
+        if isinstance(p, ast.Slice):
+            out.append(slice(_int_const(p.lower, text, off), _int_const(p.upper, text, off),
+                             _int_const(p.step, text, off)))
+        else:
+            i = _int_const(p, text, off)
+            assert i is not None
+            out.append(i)
+    return tuple(out)
 
 
 def _div(a: Any, b: Any) -> Any:
@@ -249,6 +306,28 @@ def _cmp(x: Any, y: Any, op: str) -> Any:
 
 
 def _call(fname: str, args: list[Node]) -> Node:
+    if fname in REDUCTIONS or (fname in ("min", "max") and len(args) == 1):
+        (a,) = args
+        return lambda xp, f: _reduce(xp, a(xp, f), fname)
+    if fname == "dot":
+        a, b = args
+        return lambda xp, f: _reduce(xp, a(xp, f) * b(xp, f), "sum")
+    if fname == "diff":
+        (a,) = args
+        return lambda xp, f: _diff(a(xp, f))
+    if fname == "concat":
+        return lambda xp, f: _concat(xp, [a(xp, f) for a in args])
+    if fname == "square":
+        (a,) = args
+
+        def square(xp: Any, f: Mapping[str, Any]) -> Any:
+            v = a(xp, f)
+            return v * v
+
+        return square
+    if fname == "isfinite":
+        (a,) = args
+        return lambda xp, f: _isfinite(xp, a(xp, f))
     if fname in ("abs", "exp", "log", "sqrt", "tanh", "sin", "cos", "sign"):
         (a,) = args
 
@@ -293,6 +372,52 @@ def _scalar(fname: str, v: float) -> float:
         return math.inf
 
 
+def _reduce(xp: Any, x: Any, how: str) -> Any:
+    """One value per transition from all of its values (every axis but the batch axis)."""
+    if isinstance(x, float):  # a constant is its own sum, mean, min and max
+        if how in ("all", "any"):
+            return float(x != 0)
+        return abs(x) if how == "norm" else x
+    flat = x.reshape(x.shape[0], -1)
+    if how == "sum":
+        return flat.sum(-1)
+    if how == "mean":
+        return flat.mean(-1)
+    if how == "max":
+        return xp.amax(flat, -1)
+    if how == "min":
+        return xp.amin(flat, -1)
+    if how == "norm":
+        return xp.sqrt((flat * flat).sum(-1))
+    hit = (flat != 0).all(-1) if how == "all" else (flat != 0).any(-1)
+    return xp.where(hit, 1.0, 0.0)
+
+
+def _diff(x: Any) -> Any:
+    """Differences of neighbouring values along the last axis (``np.diff``)."""
+    return x[..., 1:] - x[..., :-1]
+
+
+def _concat(xp: Any, parts: list[Any]) -> Any:
+    """The transitions' values of every part, flattened and joined: [B, n1 + n2 + ...]."""
+    # Plain loops: the exporter copies this function, and comprehensions hide their names.
+    batch = 1
+    for part in parts:
+        if not isinstance(part, float):
+            batch = part.shape[0]
+    flat = []
+    for part in parts:
+        flat.append(part * xp.ones((batch, 1)) if isinstance(part, float) else part.reshape(batch, -1))
+    return xp.concatenate(flat, -1)
+
+
+def _isfinite(xp: Any, x: Any) -> Any:
+    """1 where a value is finite, else 0."""
+    if isinstance(x, float):
+        return float(math.isfinite(x))
+    return xp.where(xp.isfinite(x), 1.0, 0.0)
+
+
 def _clip(xp: Any, x: Any, lo: Any, hi: Any) -> Any:
     low = xp.where(x < lo, lo, x)
     return xp.where(low > hi, hi, low)
@@ -311,11 +436,14 @@ def _closest(name: str, known: Collection[str]) -> str | None:
 def _source(node: ast.expr, name_of: Callable[[str], str], xp: str) -> str:
     def go(n: ast.expr) -> str:
         if isinstance(n, ast.Constant):
-            return repr(float(n.value))  # type: ignore[arg-type]  # parse() admits numbers only
+            return _float_source(float(n.value))  # type: ignore[arg-type]  # parse() admits numbers only
         if isinstance(n, ast.Name):
             if n.id in CONSTANTS:
-                return repr(CONSTANTS[n.id])
+                return _float_source(CONSTANTS[n.id])
             return name_of(n.id)
+        if isinstance(n, ast.Subscript):
+            index = ", ".join([":", *(_index_source(i) for i in _index(n.slice, "", 0))])
+            return f"{go(n.value)}[{index}]"
         if isinstance(n, ast.BinOp):
             return f"({go(n.left)} {_BINOPS[type(n.op)]} {go(n.right)})"
         if isinstance(n, ast.UnaryOp):
@@ -340,7 +468,7 @@ def _source(node: ast.expr, name_of: Callable[[str], str], xp: str) -> str:
             args = [go(a) for a in n.args]
             if fname == "clip":
                 return f"_clip({xp}, {', '.join(args)})"
-            if fname in ("min", "max"):
+            if fname in ("min", "max") and len(args) > 1:
                 op = "<" if fname == "min" else ">"
                 acc = args[0]
                 for a in args[1:]:
@@ -348,12 +476,51 @@ def _source(node: ast.expr, name_of: Callable[[str], str], xp: str) -> str:
                 return acc
             if fname == "where":
                 return f"{xp}.where({args[0]} != 0, {args[1]}, {args[2]})"
+            if fname in REDUCTIONS or fname in ("min", "max"):
+                return f"_reduce({xp}, {args[0]}, {fname!r})"
+            if fname == "dot":
+                return f"_reduce({xp}, {args[0]} * {args[1]}, 'sum')"
+            if fname == "diff":
+                return f"_diff({args[0]})"
+            if fname == "concat":
+                return f"_concat({xp}, [{', '.join(args)}])"
+            if fname == "square":
+                return f"_square({args[0]})"
+            if fname == "isfinite":
+                return f"_isfinite({xp}, {args[0]})"
             return f"{xp}.{fname}({args[0]})"
         raise ExpressionError(f"cannot export '{type(n).__name__}'", 1)
 
     return go(node)
 
 
+def _float_source(v: float) -> str:
+    """A float as source that reads back as the same value (inf has no literal)."""
+    if math.isinf(v):
+        return "math.inf" if v > 0 else "(-math.inf)"
+    return repr(v)
+
+
+def _index_source(i: int | slice) -> str:
+    if isinstance(i, int):
+        return str(i)
+    text = f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}"
+    return text + (f":{i.step}" if i.step is not None else "")
+
+
+def _square(x: Any) -> Any:
+    """Elementwise square, as ``x * x`` (exact; ``x ** 2`` may round differently)."""
+    return x * x
+
+
 def _pick(xp: Any, v: Any, acc: Any, op: str) -> Any:
     """Element-wise min (op '<') or max (op '>') used by exported code."""
     return xp.where(v < acc, v, acc) if op == "<" else xp.where(v > acc, v, acc)
+
+
+
+EXPORT_HELPERS: dict[str, Callable[..., Any]] = {
+    "_clip": _clip, "_pick": _pick, "_reduce": _reduce, "_diff": _diff,
+    "_concat": _concat, "_isfinite": _isfinite, "_square": _square,
+}
+"""Helper name -> function: the exporter copies those the generated source calls."""

@@ -30,7 +30,10 @@ class FeatureSpec:
     high: float = 1.0
     """Upper end of the typical range."""
     group: str = "task"
-    """Where it comes from: ``task``, ``body``, ``joint``, ``actuator``, ``contact``, ``sensor``."""
+    """Where it comes from: ``task``, ``body``, ``joint``, ``actuator``, ``contact``, ``sensor``,
+    ``array``."""
+    shape: tuple[int, ...] = ()
+    """Values per transition: ``()`` for one number, ``(nq,)`` for ``qpos``, ``(nbody, 6)``..."""
 
     def with_range(self, low: float, high: float) -> FeatureSpec:
         """A copy with another typical range."""

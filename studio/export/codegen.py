@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import studio
 from studio.core.combine import COMBINERS, potential_shaping
 from studio.core.design import Design, EventTerm, Group, Term, check
-from studio.core.expr import _clip, _pick, parse
+from studio.core.expr import EXPORT_HELPERS, parse
 from studio.core.schedule import Param, Schedule
 from studio.core.shapes import SHAPES, _tolerance_sigmoid
 from studio.export.heron_export import HERON_SRC, current_models
@@ -134,10 +134,7 @@ class _Gen:
         e = parse(fold_constants(text))
         self.features |= e.names
         src = e.to_source(lambda n: f"f[{n!r}]", xp=self.xp)
-        if "_clip(" in src:
-            self.helpers_needed.add("_clip")
-        if "_pick(" in src:
-            self.helpers_needed.add("_pick")
+        self.helpers_needed |= {h for h in EXPORT_HELPERS if f"{h}(" in src}
         return src
 
     # tree ----------------------------------------------------------------------------------
@@ -295,10 +292,8 @@ def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
 
     helpers: list[str] = []
     helpers.append(BACKEND_HELPERS[xp].strip())
-    if "_clip" in g.helpers_needed:
-        helpers.append(plain_source(_clip))
-    if "_pick" in g.helpers_needed:
-        helpers.append(plain_source(_pick))
+    for h in sorted(g.helpers_needed):
+        helpers.append(plain_source(EXPORT_HELPERS[h]))
     if "tolerance" in g.shapes:
         helpers.append(plain_source(_tolerance_sigmoid))
     for s in sorted(g.shapes):

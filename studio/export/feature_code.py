@@ -108,6 +108,9 @@ def feature_code(task: Any, names: Iterable[str]) -> FeatureCode:
             entry = auto._entries[name]
             out[name] = _auto_source(col, name, entry, spec.description)
             needs_contact |= entry.kind == "contact_force"
+        elif getattr(task, "_arrays", None) is not None and name in task._arrays:
+            out[name] = _array_source(col, name, task._arrays)
+            needs_contact |= task._arrays.needs_contact([name])
         elif name.startswith("code_"):
             raise ExportError(
                 f"feature {name!r} is computed by a sandboxed code term (an imported function): "
@@ -146,6 +149,29 @@ def _auto_source(col: _Collector, name: str, entry: Any, description: str) -> st
         f"def feature_{name}(model, data, action, next_data):\n"
         f"{docstring(description)}\n"
         f"    return np.asarray([{expr}], dtype=np.float64)\n"
+    )
+
+
+def _array_source(col: _Collector, name: str, arrays: Any) -> str:
+    """An array feature (:mod:`studio.sim.array_features`) as ``[1, *shape]``."""
+    entry = arrays.entries[name]
+    spec = next(s for s in arrays.specs if s.name == name)
+    if entry.kind == "action":
+        expr = "np.asarray(action, dtype=np.float64).reshape(1, -1)"
+    else:
+        if entry.kind == "body_pos":
+            value = f"next_data.xpos[{entry.body}]"
+        elif entry.kind in ("body_vel", "body_angvel"):
+            col.add_helper("_body_velocity", _BODY_VELOCITY)
+            part = "3:" if entry.kind == "body_vel" else ":3"
+            value = f"_body_velocity(model, next_data, {entry.body})[{part}]"
+        else:
+            value = f"next_data.{entry.kind}"
+        expr = f"np.array([{value}], dtype=np.float64)"
+    return (
+        f"def feature_{name}(model, data, action, next_data):\n"
+        f"{docstring(spec.description)}\n"
+        f"    return {expr}\n"
     )
 
 

@@ -35,6 +35,10 @@ def fold_constants(text: str) -> str:
     tree = ast.parse(text.strip(), mode="eval")
 
     class Folder(ast.NodeTransformer):
+        def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+            node.value = self.visit(node.value)  # the index stays whole numbers
+            return node
+
         def generic_visit(self, node: ast.AST) -> ast.AST:
             node = super().generic_visit(node)
             foldable = isinstance(node, ast.expr) and not isinstance(node, ast.Constant | ast.Name)
@@ -171,7 +175,7 @@ def plain_source(fn: object, rename: str | None = None, what: str = "") -> str:
 
 
 # Globals a copied shape or combiner may use: the generated module defines these.
-_MODULE_GLOBALS = {"math", "np", "torch", "_tolerance_sigmoid", "_clip", "_pick"}
+_MODULE_GLOBALS = {"math", "np", "torch", "_tolerance_sigmoid", "_clip", "_pick", "_reduce"}
 
 
 def _check_free_names(fn: object, fdef: ast.FunctionDef, what: str) -> None:

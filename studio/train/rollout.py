@@ -44,28 +44,49 @@ class DesignReward:
         self.state: EventState | None = None
         self.features = np.zeros((0, 0, 0))
         self.prev = np.zeros((0, 0, 0))
+        self.columns: dict[str, tuple[int, int, tuple[int, ...]]] = {}
+        """Feature -> (first column, end column, per-transition shape) in the buffers; array
+        features (``qpos``...) take one column per value. Known from the first step."""
+        self._size = (0, 0)
 
     def begin(self, num_steps: int, num_envs: int) -> None:
         """Make room for a rollout of ``num_steps`` x ``num_envs`` transitions."""
-        shape = (num_steps, num_envs, len(self.feature_names))
-        if self.features.shape != shape:
-            self.features = np.zeros(shape)
-            self.prev = np.zeros(shape) if self.compiled.needs_previous else self.prev
+        self._size = (num_steps, num_envs)
+        if self.columns:
+            self._allocate()
         if self.stateful and self.state is None:
             self.state = self.compiled.initial_state(num_envs)
 
+    def _allocate(self) -> None:
+        width = max((end for _, end, _ in self.columns.values()), default=0)
+        shape = (*self._size, width)
+        if self.features.shape != shape:
+            self.features = np.zeros(shape)
+            self.prev = np.zeros(shape) if self.compiled.needs_previous else self.prev
+
     def record(self, t: int, result: Any) -> None:
         """Copy the features of step ``t`` out of a ``StepResult``."""
-        for j, name in enumerate(self.feature_names):
-            self.features[t, :, j] = result.features[name]
+        if not self.columns:
+            start = 0
+            for name in self.feature_names:
+                per = tuple(np.shape(result.features[name])[1:])
+                self.columns[name] = (start, start + int(np.prod(per, dtype=int)), per)
+                start += int(np.prod(per, dtype=int))
+            self._allocate()
+        num_envs = self.features.shape[1]
+        for name, (a, b, _) in self.columns.items():
+            self.features[t, :, a:b] = np.reshape(result.features[name], (num_envs, -1))
         if self.compiled.needs_previous:
-            for j, name in enumerate(self.feature_names):
-                self.prev[t, :, j] = result.prev_features[name]
+            for name, (a, b, _) in self.columns.items():
+                self.prev[t, :, a:b] = np.reshape(result.prev_features[name], (num_envs, -1))
 
     def _batch(self, arr: np.ndarray, rows: slice | int) -> dict[str, torch.Tensor]:
         block = torch.as_tensor(arr[rows], device=self.device)
-        block = block.reshape(-1, len(self.feature_names))
-        return {name: block[:, j] for j, name in enumerate(self.feature_names)}
+        block = block.reshape(-1, block.shape[-1])
+        out = {}
+        for name, (a, b, per) in self.columns.items():
+            out[name] = block[:, a] if not per else block[:, a:b].reshape(-1, *per)
+        return out
 
     def evaluate(
         self, step: int, terminated: torch.Tensor, truncated: torch.Tensor

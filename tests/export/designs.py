@@ -16,6 +16,10 @@ EXPRESSIONS = [
     "where(x_velocity > 0, x_velocity ** 2, -x_velocity % 1.5)",
     "(torso_height >= 0.1 and x_velocity <= 5) or not (ctrl_sq != 0) + (torso_angle == 0)",
     "(0 < x_velocity < 3) * pi - e * (torso_angle < -0.1) + exp(2) / 3",
+    # array features: indexing, slicing, reductions
+    "sum(square(action)) + norm(body_torso_pos - body_bthigh_pos) - mean(abs(qvel[1:4])) "
+    "+ max(qpos) * min(cfrc_ext[1:, 3:]) + dot(qvel[0:2], qpos[1:3]) + sum(abs(diff(ctrl)))",
+    "all(isfinite(concat(qpos, qvel))) * any(qvel[2:] > 1) + (qpos[1] < inf) + square(qvel[0])",
 ]
 
 

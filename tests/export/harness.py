@@ -55,10 +55,15 @@ def run_isolated(folder: Path, body: str, timeout: float = 120.0) -> str:
 
 def random_features(names: list[str], steps: int, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Feature arrays [steps, batch] spread over typical HalfCheetah ranges, with exact zeros."""
+    from studio.sim.registry import get_task
+
+    catalog = get_task("HalfCheetah-v5").catalog
     rng = np.random.default_rng(seed)
-    out = {n: rng.normal(0.0, 1.5, size=(steps, batch)) for n in names}
+    # array features (qpos, action, cfrc_ext...) get their per-transition shape
+    shape = {n: tuple(catalog[n].shape) if n in catalog else () for n in names}
+    out = {n: rng.normal(0.0, 1.5, size=(steps, batch, *shape[n])) for n in names}
     for n in names:
-        out[n][rng.random((steps, batch)) < 0.05] = 0.0
+        out[n][rng.random((steps, batch, *shape[n])) < 0.05] = 0.0
     if "ctrl_sq" in out:
         out["ctrl_sq"] = np.abs(out["ctrl_sq"]) * 2
     return out

@@ -85,10 +85,16 @@ def test_import_command_writes_design_and_report(tmp_path: Path, capsys: pytest.
 
     out = tmp_path / "d.json"
     src = Path(__file__).parent / "data" / "eureka_halfcheetah.py"
-    assert main([str(src), "--task", "HalfCheetah-v5", "-o", str(out)]) == 0
+    # thigh_energy cannot be a term, so the design's total differs from the original's:
+    # refused without --accept-mismatch, written with a warning with it.
+    assert main([str(src), "--task", "HalfCheetah-v5", "-o", str(out)]) == 1
+    assert not out.exists() and "--accept-mismatch" in capsys.readouterr().err
+    assert main([str(src), "--task", "HalfCheetah-v5", "--accept-mismatch", "-o", str(out)]) == 0
     d = Design.loads(out.read_text())
     assert [t.name for t in d.terms()] == ["speed_reward", "level_reward", "ctrl_penalty", "height_bonus"]
-    assert "line 31" in capsys.readouterr().out
+    assert d.description.startswith("WARNING: imported with --accept-mismatch")
+    printed = capsys.readouterr().out
+    assert "line 31" in printed and "MISMATCH" in printed
 
 
 def test_exp_of_x_over_temperature_is_an_exp_kernel(names) -> None:

@@ -209,6 +209,14 @@ class Task:
         return [s for s in auto.specs if s.name not in self._semantic]
 
     @cached_property
+    def _arrays(self) -> Any:
+        """The array features (``qpos``, ``action``, ``body_<name>_pos``...; see
+        :mod:`studio.sim.array_features`)."""
+        from studio.sim.array_features import ArrayFeatures
+
+        return ArrayFeatures(self.model)
+
+    @cached_property
     def _auto_names(self) -> frozenset[str]:
         return frozenset(s.name for s in self._auto_specs())
 
@@ -225,7 +233,8 @@ class Task:
         """All features with typical ranges (measured once, cached in ``assets/feature_ranges``)."""
         from studio.sim.tasks.ranges import load_ranges
 
-        base = FeatureCatalog.of([f.spec for f in self._semantic.values()] + self._auto_specs())
+        arrays = [s for s in self._arrays.specs if s.name not in self._semantic and s.name not in self._auto_names]
+        base = FeatureCatalog.of([f.spec for f in self._semantic.values()] + self._auto_specs() + arrays)
         fixed = {n for n, f in self._semantic.items() if f.fixed_range}
         return base.with_ranges({k: v for k, v in load_ranges(self).items() if k not in fixed})
 
@@ -235,13 +244,13 @@ class Task:
         for n in names:
             if n in self._semantic:
                 out |= self._semantic[n].needs
-            elif n in self._auto_contact:
+            elif n in self._auto_contact or (n not in self._auto_names and self._arrays.needs_contact([n])):
                 out.add(CONTACT_FIELD)
         return frozenset(out)
 
     def check_features(self, names: Iterable[str]) -> None:
         """Raise KeyError naming any unknown feature (and where to look for valid ones)."""
-        unknown = [n for n in names if n not in self._semantic and n not in self._auto_names]
+        unknown = [n for n in names if n not in self._semantic and n not in self._auto_names and n not in self._arrays]
         if unknown:
             raise KeyError(
                 f"{self.env_id} has no feature(s) {', '.join(sorted(unknown))}; "
@@ -263,7 +272,9 @@ class Task:
         auto_wanted = []
         for n in wanted:
             f = self._semantic.get(n)
-            if f is None:
+            if f is None and n not in self._auto_names and n in self._arrays:
+                out[n] = self._arrays.compute(after, action, n)  # [B, *shape]
+            elif f is None:
                 auto_wanted.append(n)
             else:
                 # Always a fresh array: a feature must not be a view of live simulation state.
