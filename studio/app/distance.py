@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,6 +166,21 @@ def epic_gamma(designs: Sequence[Design], gamma: float | None = None) -> float:
     return 0.99
 
 
+class EpicCancelled(Exception):
+    """The ``cancelled`` hook of :func:`epic_matrix` said stop."""
+
+
+class EpicDesignError(ValueError):
+    """A design cannot be evaluated on the task's states (an unknown feature, a code term)."""
+
+    user_facing = True
+
+    def __init__(self, label: str, env: str, why: str) -> None:
+        self.label = label
+        super().__init__(f"{label} cannot be evaluated on {env}'s states: {why}. Fix it in the "
+                         "editor, or leave it out of the comparison.")
+
+
 def epic_matrix(
     designs: Sequence[Design],
     samples: int = 500,
@@ -174,20 +189,66 @@ def epic_matrix(
     pool: StatePool | None = None,
     gamma: float | None = None,
     seed: int = 0,
+    labels: Sequence[str] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> np.ndarray:
     """Pairwise EPIC distances [K, K] of designs of one task (symmetric, zero diagonal).
 
     ``samples`` is both the number of coverage transitions and of canonicalisation draws
     (the reference 500 x 500). ``gamma`` defaults to the first design's shaping discount,
-    else 0.99.
+    else 0.99. ``progress(percent, status)`` reports the steps (sampling, then each
+    design); ``cancelled()`` is asked between them.
+
+    Raises:
+        EpicDesignError: a design cannot be evaluated (named by its label).
+        EpicCancelled: ``cancelled()`` returned True.
     """
     if not designs:
         return np.zeros((0, 0))
     env = env or designs[0].task
+    names = list(labels) if labels is not None else [d.name or f"design {i + 1}" for i, d in enumerate(designs)]
+    report = progress or (lambda pct, status: None)
+
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise EpicCancelled
+
+    report(2, f"sampling {env} states under a random policy…")
     pool = pool or random_pool(env, states=max(2 * samples, 200), seed=seed)
+    check()
     epic_samples = pool_samples(pool, samples, seed)
-    rewards = [design_reward(d, pool.features, pool.state_features) for d in designs]
-    return epic_matrix_of(rewards, epic_samples, epic_gamma(designs, gamma))
+    report(30, f"canonicalising {names[0]} (1/{len(designs)})…")
+
+    def reward_of(i: int) -> Any:
+        try:
+            fn = design_reward(designs[i], pool.features, pool.state_features)
+        except Exception as exc:
+            raise EpicDesignError(names[i], env, _why(exc)) from exc
+
+        def reward(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except Exception as exc:
+                raise EpicDesignError(names[i], env, _why(exc)) from exc
+
+        return reward
+
+    def done(i: int) -> None:
+        check()
+        k = len(designs)
+        report(30 + 65 * (i + 1) / k, f"canonicalising {names[i + 1]} ({i + 2}/{k})…" if i + 1 < k else "")
+
+    rewards = [reward_of(i) for i in range(len(designs))]
+    matrix = epic_matrix_of(rewards, epic_samples, epic_gamma(designs, gamma), on_canonical=done)
+    report(100, "")
+    return matrix
+
+
+def _why(exc: BaseException) -> str:
+    from studio.errors import user_message
+
+    return user_message(exc) or f"{type(exc).__name__}: {exc}"
 
 
 def distance(a: Design, b: Design, samples: int = 500, env: str | None = None, **kw: Any) -> float:
@@ -247,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["StatePool", "canonicalize", "distance", "epic_matrix", "main", "pearson_distance", "random_pool"]
+__all__ = ["EpicCancelled", "EpicDesignError", "StatePool", "canonicalize", "distance", "epic_matrix", "main", "pearson_distance", "random_pool"]
 
 
 if __name__ == "__main__":

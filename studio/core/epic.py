@@ -170,9 +170,18 @@ def epic_distance(
     return pearson_distance(canonicalize(reward_a, samples, gamma), canonicalize(reward_b, samples, gamma))
 
 
-def epic_matrix_of(rewards: Sequence[RewardFn], samples: EpicSamples, gamma: float = 0.99) -> np.ndarray:
-    """Pairwise distances [K, K] (symmetric, zero diagonal); each reward canonicalised once."""
-    canon = [canonicalize(r, samples, gamma) for r in rewards]
+def epic_matrix_of(rewards: Sequence[RewardFn], samples: EpicSamples, gamma: float = 0.99,
+                   on_canonical: Callable[[int], None] | None = None) -> np.ndarray:
+    """Pairwise distances [K, K] (symmetric, zero diagonal); each reward canonicalised once.
+
+    ``on_canonical(i)`` runs after reward ``i`` is canonicalised (progress; it may raise to
+    cancel).
+    """
+    canon = []
+    for i, r in enumerate(rewards):
+        canon.append(canonicalize(r, samples, gamma))
+        if on_canonical is not None:
+            on_canonical(i)
     k = len(canon)
     out = np.zeros((k, k))
     for i in range(k):

@@ -96,43 +96,28 @@ class EpicOutcome:
 
 
 def run_epic(inputs: EpicInputs, state: TaskState) -> EpicOutcome | None:
-    """EPIC distances of ``inputs.designs`` (``studio.app.distance.epic_matrix``, step by step).
+    """EPIC distances of ``inputs.designs`` by ``studio.app.distance.epic_matrix``.
 
-    Reports progress after sampling and after each design, and returns None as soon as it
-    sees a cancellation. A design that cannot be evaluated on the task's features (an
-    unknown feature, a sandboxed code term) comes back as ``error``.
+    Its progress hook reports sampling and each design; it returns None as soon as it sees
+    a cancellation. A design that cannot be evaluated on the task's features (an unknown
+    feature, a sandboxed code term) comes back as ``error``.
     """
-    from studio.app.distance import epic_gamma, pool_samples, random_pool
-    from studio.core.epic import canonicalize, design_reward, pearson_distance
+    from studio.app.distance import EpicCancelled, EpicDesignError, epic_matrix
 
-    k = len(inputs.designs)
-    state.set_status(f"sampling {inputs.env} states under a random policy…")
-    state.set_progress(2)
-    pool = random_pool(inputs.env, states=max(2 * inputs.samples, 200), seed=inputs.seed)
-    if state.is_interruption_requested():
+    def progress(percent: float, status: str) -> None:
+        state.set_progress(percent)
+        if status:
+            state.set_status(status)
+
+    try:
+        matrix = epic_matrix(inputs.designs, inputs.samples, inputs.env, gamma=inputs.gamma,
+                             seed=inputs.seed, labels=inputs.labels, progress=progress,
+                             cancelled=state.is_interruption_requested)
+    except EpicCancelled:
         return None
-    samples = pool_samples(pool, inputs.samples, inputs.seed)
-    gamma = epic_gamma(inputs.designs, inputs.gamma)
-    state.set_progress(30)
-    canon = []
-    for i, (design, label) in enumerate(zip(inputs.designs, inputs.labels, strict=True)):
-        state.set_status(f"canonicalising {label} ({i + 1}/{k})…")
-        try:
-            reward = design_reward(design, pool.features, pool.state_features)
-            canon.append(canonicalize(reward, samples, gamma))
-        except Exception as exc:
-            why = user_message(exc) or f"{type(exc).__name__}: {exc}"
-            return EpicOutcome(error=f"{label} cannot be evaluated on {inputs.env}'s states: {why}. "
-                                     "Fix it in the editor, or leave it out of the comparison.")
-        if state.is_interruption_requested():
-            return None
-        state.set_progress(30 + 65 * (i + 1) / k)
-    out = np.zeros((k, k))
-    for i in range(k):
-        for j in range(i + 1, k):
-            out[i, j] = out[j, i] = pearson_distance(canon[i], canon[j])
-    state.set_progress(100)
-    return EpicOutcome(out)
+    except EpicDesignError as exc:
+        return EpicOutcome(error=str(exc))
+    return EpicOutcome(matrix)
 
 
 # --- the widget -------------------------------------------------------------------------------
