@@ -1,4 +1,4 @@
-"""The train CLI and the benchmark, end to end on short runs; the real VectorEnv with PPO."""
+"""The train CLI, the presets and ``bench train``, end to end on short runs with the real stepper."""
 
 from __future__ import annotations
 
@@ -7,28 +7,51 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from studio.train import bench_train, cli_train
 from studio.train.envs import catalog_names, make_env, task_design_document
 from studio.train.loop import checkpoint_path, load_checkpoint
 from studio.train.messages import Metrics, Progress
 from studio.train.ppo import PPO, PPOConfig
-from tests.train._gym_vec import task_design
 
-FACTORY = "tests.train._gym_vec:GymVectorEnv"
+ENV = "InvertedPendulum-v5"
 
 
-def test_cli_trains_a_design_file_and_checkpoints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_trains_with_the_tuned_preset_by_default_and_checkpoints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     design = tmp_path / "d.json"
-    design.write_text(json.dumps(task_design("InvertedPendulum-v5").to_json()))
-    code = cli_train.main([str(design), "--env", "InvertedPendulum-v5", "--steps", "1024", "--envs", "2",
-                           "--epochs", "1", "--device", "cpu", "--run-dir", str(tmp_path / "run"),
-                           "--env-factory", FACTORY])
+    design.write_text(json.dumps(task_design_document(ENV)))
+    code = cli_train.main([str(design), "--env", ENV, "--steps", "256", "--device", "cpu",
+                           "--run-dir", str(tmp_path / "run")])
     out = capsys.readouterr().out
     assert code == 0
-    assert "1,024/1,024 steps" in out and "steps/s" in out and "completed at step 1,024" in out
+    assert "256/256 steps" in out and "steps/s" in out and "completed at step 256" in out
     assert "\r" not in out  # not a TTY: plain lines
-    assert load_checkpoint(checkpoint_path(tmp_path / "run"))["global_step"] == 1024
+    state = load_checkpoint(checkpoint_path(tmp_path / "run"))  # weights_only=True
+    assert state["global_step"] == 256
+    # RL Zoo's ppo.yml, InvertedPendulum-v2: n_steps 32, batch_size 64, n_epochs 5,
+    # learning_rate 0.000222425, vf_coef 0.19816 (SB3's full MSE: ours doubled), constant lr.
+    cfg = state["config"]
+    assert (cfg["num_envs"], cfg["num_steps"], cfg["update_epochs"]) == (1, 32, 5)
+    assert cfg["num_minibatches"] == 1  # SB3 takes the whole 32-step rollout as one minibatch
+    assert cfg["learning_rate"] == 0.000222425 and cfg["anneal_lr"] is False
+    assert cfg["vf_coef"] == pytest.approx(2 * 0.19816) and cfg["clip_vloss"] is False
+
+
+def test_cli_keeps_the_earlier_default_by_name(tmp_path: Path) -> None:
+    args = cli_train.build_parser().parse_args(["task", "--env", ENV, "--steps", "100000", "--preset", "cleanrl"])
+    c = cli_train.config_from_args(args)
+    assert isinstance(c, PPOConfig)
+    assert (c.num_envs, c.num_steps, c.num_minibatches, c.update_epochs) == (8, 256, 32, 10)
+    assert c.anneal_lr and c.learning_rate == 3e-4 and c.activation == "tanh"
+
+
+def test_cli_rejects_an_unknown_preset_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_train.main(["task", "--env", ENV, "--steps", "64", "--preset", "fastest"]) == 2
+    err = capsys.readouterr().err
+    assert "fastest" in err and "zoo, zoo-gpu, cleanrl" in err and "Traceback" not in err
 
 
 def test_cli_rejects_a_bad_design_file_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,15 +97,50 @@ def test_ppo_on_the_real_vector_env_pays_the_task_reward_through_the_design() ->
     assert parts == pytest.approx(values["charts/episodic_return"], rel=1e-5, abs=1e-3)
 
 
-def test_bench_result_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert bench_train.main(["--env", "HalfCheetah-v5", "--steps", "2048", "--envs", "4", "--epochs", "1",
-                             "--device", "cpu", "--skip-sb3", "--target-return=-1e9"]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last.startswith("RESULT studio_steps_per_s=")
-    fields = dict(kv.split("=") for kv in last.split()[1:])
-    assert list(fields) == ["studio_steps_per_s", "sb3_steps_per_s", "speedup", "studio_return", "sb3_return",
-                            "studio_time_to_target_s", "sb3_time_to_target_s", "time_ratio"]
-    assert float(fields["studio_steps_per_s"]) > 0 and fields["sb3_steps_per_s"] == "nan"
+def _bench(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[dict[str, dict], dict[str, str]]:
+    assert bench_train.main(["--env", ENV, "--device", "cpu", *args]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    configs = {ln.split()[1]: json.loads(ln.split(" ", 2)[2]) for ln in lines if ln.startswith("CONFIG ")}
+    assert lines[-1].startswith("RESULT ")
+    return configs, dict(kv.split("=") for kv in lines[-1].split()[1:])
+
+
+RESULT_KEYS = ["studio_steps_per_s", "sb3_steps_per_s", "speedup", "studio_return", "sb3_return",
+               "studio_time_to_target_s", "sb3_time_to_target_s", "time_ratio", "studio_return_std",
+               "sb3_return_std", "studio_time_to_target_std", "sb3_time_to_target_std", "studio_reached",
+               "sb3_reached", "target", "seeds"]
+
+
+def test_bench_trains_both_sides_with_one_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    configs, fields = _bench(capsys, "--steps", "512", "--envs", "2", "--epochs", "1", "--seeds", "2",
+                             "--target-return", "sb3")
+    studio, sb3 = configs["studio"], configs["sb3"]
+    for key in bench_train.REQUIRED_KEYS:
+        assert studio[key] == pytest.approx(sb3[key]), key
+    # The fair default: the studio's earlier settings (2048 in all over the envs, lr 3e-4 annealed,
+    # both normalisations) and the same value-loss weight on the squared error on both sides.
+    assert (sb3["rollout_batch"], sb3["minibatch_size"], sb3["lr_schedule"]) == (2048, 64, "linear")
+    assert sb3["norm_obs"] and sb3["norm_reward"] and sb3["vf_mse_weight"] == studio["vf_mse_weight"] == 0.25
+    assert list(fields) == RESULT_KEYS
+    assert float(fields["studio_steps_per_s"]) > 0 and float(fields["sb3_steps_per_s"]) > 0
+    assert math.isfinite(float(fields["studio_return"])) and math.isfinite(float(fields["sb3_return"]))
+    assert fields["seeds"] == "2" and fields["sb3_reached"].endswith("/2")
+    assert float(fields["target"]) == pytest.approx(float(fields["sb3_return"]))
+
+
+def test_bench_gives_sb3_its_own_preset_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    configs, _ = _bench(capsys, "--steps", "64", "--preset", "cleanrl", "--sb3-preset", "zoo", "--envs", "1",
+                        "--rollout", "64", "--epochs", "1")
+    assert configs["studio"]["learning_rate"] == 3e-4
+    assert configs["sb3"]["learning_rate"] == 0.000222425 and configs["sb3"]["lr_schedule"] == "constant"
+
+
+def test_bench_compares_the_sacs_with_the_same_result_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    configs, fields = _bench(capsys, "--algo", "sac", "--steps", "200", "--learning-starts", "150")
+    for key in bench_train.REQUIRED_KEYS:
+        assert configs["studio"][key] == configs["sb3"][key], key
+    assert configs["sb3"]["minibatch_size"] == 256 and configs["sb3"]["learning_starts"] == 150
+    assert list(fields) == RESULT_KEYS and float(fields["sb3_steps_per_s"]) > 0
 
 
 def test_time_to_target_is_the_first_crossing() -> None:
@@ -90,3 +148,14 @@ def test_time_to_target_is_the_first_crossing() -> None:
     assert r.time_to(2.0) == 2.0 and r.time_to(7.0) == 4.0
     assert math.isnan(r.time_to(8.0)) and math.isnan(r.time_to(None))
     assert r.final_return == 7.0 and r.steps_per_s == 10.0
+
+
+def test_a_checkpoint_with_pickled_code_is_refused(tmp_path: Path) -> None:
+    class Planted:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (print, ("ran",))
+
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"global_step": 1, "x": Planted()}, path)
+    with pytest.raises(Exception, match="Weights only load failed"):
+        load_checkpoint(path)
