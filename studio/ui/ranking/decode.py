@@ -103,7 +103,10 @@ def decode_video(inputs: DecodeInputs, state: Any) -> DecodedVideo:
     if not Path(path).is_file():
         return _finish(out, f"video missing: {Path(path).name}")
     w, h = inputs.box
-    scale = f"scale=w={w}:h={h}:force_original_aspect_ratio=decrease:flags=area"
+    # Fit inside the box keeping the aspect ratio, never larger than the source (no memory
+    # spent on upscaled copies; the cell scales up when it paints).
+    scale = (f"scale=w='min(iw,{w})':h='min(ih,{h})':force_original_aspect_ratio=decrease"
+             ":flags=area")
     # imageio-ffmpeg warns that the read size differs from the source: that is the point.
     logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
     reader = None
