@@ -41,6 +41,9 @@ def _worker(spec: RunSpec, messages: Queue[bytes], commands: Queue[Command]) -> 
     # Ctrl-C in a terminal reaches the whole process group: the parent decides what it
     # means (checkpoint and stop, then force), so the trainer must not die of it here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from studio.sim.mjlog import install_warning_handler
+
+    install_warning_handler()  # MuJoCo's warnings to logging here too (a spawned child starts bare)
 
     def emit(msg: Message) -> None:
         messages.put(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
