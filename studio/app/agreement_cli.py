@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workspace", default=DEFAULT_WORKSPACE,
                    help="workspace folder (default: %(default)s)")
     p.add_argument("--env", help="task whose rollouts are scored (default: the design's task)")
+    p.add_argument("--heron-weights", metavar="FILE", default=None,
+                   help="a run's heron.safetensors: the trained models of the design's HERON groups")
     return p
 
 
@@ -36,20 +38,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``reward-studio agreement``; 2 on bad input."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     from studio.app.designs import load_design
-    from studio.app.ranking import RankingService
+    from studio.app.ranking import RankingError, RankingService
     from studio.core.design import DesignFileError
     from studio.store import Workspace
 
     try:
         design = load_design(args.design, args.env)
-    except DesignFileError as exc:
+        heron = None
+        if args.heron_weights is not None:
+            from studio.core.heron import load_models
+
+            heron = load_models(args.heron_weights)
+    except (DesignFileError, OSError, ValueError) as exc:
         print(f"reward-studio agreement: {exc}", file=sys.stderr)
         return 2
     env = args.env or design.task
     with Workspace.open(args.workspace, create=False) as ws:
         service = RankingService(ws)
         t0 = time.perf_counter()
-        a = service.agreement(design, env)
+        try:
+            a = service.agreement(design, env, heron)
+        except RankingError as exc:
+            print(f"reward-studio agreement: {exc}", file=sys.stderr)
+            return 2
         seconds = time.perf_counter() - t0
     print(f"{design.name!r} on {env}: Kendall tau-b {a.kendall_tau:.4f}, "
           f"{a.pair_accuracy:.1%} of {a.strict_pairs} strictly ranked pairs in order "

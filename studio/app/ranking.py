@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import getpass
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -265,23 +265,30 @@ class RankingService:
                     state.set_progress(100.0 * (n + 1) / len(wanted))
             return ok
 
-    def _compile(self, design: Design) -> Any:
-        key = design.dumps()
+    def _compile(self, design: Design, heron: Mapping[str, Any] | None = None) -> Any:
+        key = design.dumps() + (f"#heron{id(heron)}" if heron else "")
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = compile_design(design, dtype=torch.float64)
+            compiled = compile_design(design, dtype=torch.float64, heron=heron)
             if len(self._compiled) > 64:
                 self._compiled.clear()
             self._compiled[key] = compiled
         return compiled
 
-    def agreement(self, design: Design, env_id: str | None = None) -> Agreement:
+    def agreement(self, design: Design, env_id: str | None = None,
+                  heron: Mapping[str, Any] | None = None) -> Agreement:
         """How well ``design``'s returns order the ranked rollouts of the task as people did.
 
         The task is ``env_id``, else the design's own. Rankings' rollouts of other tasks
-        or without a usable trace are left out; skipped sets do not count.
+        or without a usable trace are left out; skipped sets do not count. ``heron`` holds
+        the trained models of the design's HERON groups (``studio.core.heron.load_models``),
+        which then score the rollouts.
         """
         env = env_id or design.task
+        missing = [g.name for g in design.heron_groups() if g.name not in (heron or {})]
+        if missing:  # an untrained group pays 0: its agreement would mean nothing
+            raise RankingError(f"the HERON group {missing[0]!r} has no trained model: score with the "
+                               "run's weights (--heron-weights RUN_DIR/heron.safetensors)")
         with self._lock:
             usable = self.prepare(env)
             index = {rid: k for k, rid in enumerate(usable)}
@@ -291,7 +298,7 @@ class RankingService:
                     continue
                 kept = [[index[i] for i in tier if i in index] for tier in ranking.tiers]
                 tiers.append([t for t in kept if t])
-            compiled = self._compile(design)
+            compiled = self._compile(design, heron)
             batch = self._cache.batch(usable, sorted(compiled.required_features))
             returns = score_batch(design, batch, compiled).total
         a = agreement_of(tiers, returns)
@@ -330,7 +337,8 @@ def _version_id(session: Any, env_id: str, design: Design | None) -> int | None:
     from studio.store.models import DesignVersion, Task
 
     digest = repo.content_hash(design.to_json())
-    return session.scalar(
+    found: int | None = session.scalar(
         select(DesignVersion.id).join(DesignRow).join(Task)
         .where(DesignVersion.content_hash == digest, Task.env_id == env_id)
         .order_by(DesignVersion.id.desc()).limit(1))
+    return found

@@ -316,9 +316,13 @@ def save_models(models: Mapping[str, HeronModel], path: str | Path) -> None:
 
 def load_models(path: str | Path, dtype: torch.dtype = torch.float64) -> dict[str, HeronModel]:
     """Read :func:`save_models`' file; a file that is not one raises ValueError naming it."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(path), framework="pt") as f:
+    try:
+        handle = safe_open(str(path), framework="pt")
+    except SafetensorError as exc:
+        raise ValueError(f"{path}: not a safetensors file ({exc})") from None
+    with handle as f:
         meta = f.metadata() or {}
         if meta.get("format") != "reward-studio/heron":
             raise ValueError(f"{path}: not a HERON weights file (no 'reward-studio/heron' metadata)")

@@ -125,3 +125,9 @@ def test_a_file_that_is_not_a_weights_file_is_refused(tmp_path) -> None:  # type
     save_file({"x": torch.zeros(1)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(ValueError, match="not a HERON weights file"):
         load_models(tmp_path / "other.safetensors")
+
+
+def test_a_file_that_is_not_safetensors_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "junk.safetensors").write_text("junk")
+    with pytest.raises(ValueError, match="not a safetensors file"):
+        load_models(tmp_path / "junk.safetensors")
