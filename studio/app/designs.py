@@ -35,6 +35,7 @@ def validate_design_file(path: Path) -> list[str]:
         from studio.sim.registry import get_task
 
         features = get_task(design.task).catalog.names()
+        features += list((design.meta or {}).get("code_terms") or {})  # imported code terms
     except Exception as exc:
         problems.append(f"task: unknown task {design.task!r} ({exc}); feature names were not checked")
     problems += [str(p) for p in validate(design, features)]

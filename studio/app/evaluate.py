@@ -38,10 +38,15 @@ def evaluate_random(
 
     design = load_design(design_arg, env_id)
     task = get_task(env_id)
-    compiled = compile_design(design, task.catalog.names(), dtype=torch.float64)
+    from studio.sim.code_terms import CodeTerms
+
+    code = CodeTerms.of(design)  # imported code terms run in a sandbox worker, batched per step
+    names = task.catalog.names() + (list(code.features) if code is not None else [])
+    compiled = compile_design(design, names, dtype=torch.float64)
     venv = VectorEnv(task, envs, seed=seed)
     try:
-        venv.set_feature_names(compiled.required_features)
+        required = compiled.required_features
+        venv.set_feature_names(code.feature_names(required) if code is not None else required)
         venv.reset(seed=seed)
         rng = np.random.default_rng(seed)
         names = compiled.component_names
@@ -54,6 +59,8 @@ def evaluate_random(
         for _ in range(max(1, steps // envs)):
             actions = rng.uniform(low, high, size=(envs, venv.act_dim))
             res = venv.step(actions)
+            if code is not None:
+                res.features.update(code.compute(res.features))
             out = compiled(res.features, prev_features=res.prev_features, terminated=res.terminated,
                            truncated=res.truncated, state=state)
             state = out.state
@@ -71,6 +78,8 @@ def evaluate_random(
                     running[n][i] = 0.0
     finally:
         venv.close()
+        if code is not None:
+            code.close()
     comps = {n: np.concatenate(v) for n, v in per_step.items()}
     stats = term_statistics(comps, np.concatenate(task_steps))
     return EvalStats(

@@ -60,4 +60,4 @@ def catalog_names(env_id: str, factory: str | None = None) -> list[str] | None:
         return None
     from studio.sim.registry import get_task
 
-    return get_task(env_id).feature_names()
+    return get_task(env_id).catalog.names()  # with the array features (qpos, action...)

@@ -21,6 +21,7 @@ import torch
 
 from studio.core.compile import EventState, compile_design
 from studio.core.design import Design
+from studio.sim.code_terms import CodeTerms
 
 
 class DesignReward:
@@ -36,9 +37,14 @@ class DesignReward:
         self.design = design
         self.version = version
         self.device = device
+        self.code = CodeTerms.of(design)
+        """Imported code terms, computed in a sandbox worker once per rollout (or None)."""
+        if self.code is not None and catalog is not None:
+            catalog = [*catalog, *self.code.features]
         self.compiled = compile_design(design, features=catalog, device=device, dtype=torch.float32)
-        self.feature_names = sorted(self.compiled.required_features)
-        """Features the env must compute for this design."""
+        required = self.compiled.required_features
+        self.feature_names = self.code.feature_names(required) if self.code is not None else sorted(required)
+        """Features the env must compute for this design (a code term's inputs, not the term)."""
         self.component_names = self.compiled.component_names
         self.stateful = bool(self.compiled.initial_state(1))
         self.state: EventState | None = None
@@ -86,6 +92,10 @@ class DesignReward:
         out = {}
         for name, (a, b, per) in self.columns.items():
             out[name] = block[:, a] if not per else block[:, a:b].reshape(-1, *per)
+        if self.code is not None and arr is self.features:
+            # one batched call of the sandbox worker for the whole rollout
+            for name, value in self.code.compute(out).items():
+                out[name] = torch.as_tensor(value, device=self.device)
         return out
 
     def evaluate(

@@ -251,6 +251,11 @@ def import_reward(
             and isinstance(ret.value, ast.Tuple) and isinstance(ret.value.elts[1], ast.Name) \
             and isinstance(scope.get(ret.value.elts[1].id), Dict):
         value = (value[0], scope[ret.value.elts[1].id])
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], Dict) and not value[1].items \
+            and ret is not None and isinstance(ret.value, ast.Tuple):
+        # (total, {}): the total alone, split where it is a sum
+        ret = ast.copy_location(ast.Return(ret.value.elts[0]), ret)
+        value = value[0]
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], Dict):
         comps = list(value[1].items)
         if ret is not None and isinstance(ret.value, ast.Tuple):
@@ -268,7 +273,9 @@ def import_reward(
     weights = _weights(low, scope, assigned, total_node, comps) if total_node is not None else None
     if total_node is not None and weights is None:
         result.weights_from_total = False
-    taken: set[str] = set()
+        issue(total_node, "the total is not a weighted sum of the components: each term keeps weight 1 "
+                          "(the check below tells whether their sum still equals the total)")
+    taken: set[str] = {result.design.root.name}  # names are unique in the whole tree
     terms: list[Term] = []
     for cname, v, node in comps:
         ident = _ident(cname, taken)
