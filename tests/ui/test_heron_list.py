@@ -107,6 +107,7 @@ def test_a_fresh_sample_is_taken_in_a_worker(qtbot: Any) -> None:
     model = DesignModel(design())
     w = HeronList(model)
     qtbot.addWidget(w)
+    w.sample_steps = 300
     with qtbot.waitSignal(w.runner.finished, timeout=60_000):
         w.set_group(model.design.find("tree"))  # type: ignore[arg-type]
     assert w.trace is not None and w.trace.env_id == ENV

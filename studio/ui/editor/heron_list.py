@@ -93,6 +93,8 @@ class HeronList(QWidget):
         """The sampled transitions (a ``RolloutTrace``) the diagnostics use."""
         self.report: Any = None
         """The latest ``studio.app.heron.TreeReport`` (None when there is none)."""
+        self.sample_steps: int | None = None
+        """Transitions of a fresh random rollout (None: ``studio.app.heron.SAMPLE_STEPS``)."""
         self.list = QListWidget()
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
@@ -219,7 +221,7 @@ class HeronList(QWidget):
         from studio.app.heron import SAMPLE_STEPS, random_sample
 
         self.summary.setText("sampling a random rollout…")
-        self.runner.start(random_sample, (self.model.design.copy(), SAMPLE_STEPS, 0))
+        self.runner.start(random_sample, (self.model.design.copy(), self.sample_steps or SAMPLE_STEPS, 0))
 
     def _pick_stored(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Stored rollout", "", "Rollouts (*.npz)")
