@@ -196,3 +196,18 @@ def test_picker_lists_rollouts_opens_the_view_and_records(
     new = {r.id: r for r in service.rollouts()}[new_id]
     assert 0 < new.length <= 10 and new.policy == "random"  # one episode, at most 10 steps
     assert new.video_path is not None and new.video_path.is_file()
+
+
+def test_tools_menu_opens_the_rollout_picker(make_main_window: Any, tmp_path: Path, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    window = make_main_window(tmp_path / "empty_ws")
+    assert window.act_rank.shortcut().toString() == "Ctrl+R"
+    window.act_rank.trigger()
+    dialogs = [d for d in window.findChildren(QDialog)
+               if d.isVisible() and d.windowTitle().startswith("Rank rollouts")]
+    assert len(dialogs) == 1
+    assert dialogs[0].picker.table.rowCount() == 0
+    dialogs[0].close()
+    # the editor's agreement strip says how to get rankings
+    qtbot.waitUntil(lambda: "No rankings yet" in window.editor.agreement.label.text(), timeout=20_000)

@@ -37,6 +37,8 @@ def run_agreement(inputs: tuple[Any, Any, str | None], state: TaskState) -> Any:
     service, design, env_id = inputs
     if state.is_interruption_requested():
         return None
+    if not any(not r.skipped for r in service.rankings()):
+        return None  # nothing to agree with: no need to load and score any rollout
     return service.agreement(design, env_id=env_id)
 
 
