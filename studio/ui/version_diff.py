@@ -55,6 +55,8 @@ def _node_fields(node: Any, parent: str) -> dict[str, Any]:
     out: dict[str, Any] = {"parent": parent}
     if isinstance(node, Term):
         out.update(source=node.source, shape=node.shape)
+        if node.factor is not None:  # a HERON factor: direction and margin multiplier
+            out.update({"factor.direction": node.factor.direction, "factor.sigma": node.factor.sigma})
     elif isinstance(node, Group):
         out.update(combiner=node.combiner, children=", ".join(c.name for c in node.children))
     elif isinstance(node, EventTerm):

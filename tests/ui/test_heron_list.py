@@ -120,3 +120,19 @@ def test_the_model_metrics_of_a_run_are_drawn_on_the_dashboard() -> None:
     # The names studio.train.heron_reward logs: on the dashboard's "Other losses" chart.
     for key in ("losses/heron/tree/loss", "losses/heron/tree/agreement"):
         assert plot_for(key) == "losses"
+
+
+def test_the_version_diff_shows_a_new_rank_direction_and_sigma() -> None:
+    from studio.ui.version_diff import diff_designs
+
+    a, b = design(), design()
+    tree = b.find("tree")
+    assert isinstance(tree, Group)
+    tree.children.reverse()
+    calm = b.find("calm")
+    assert isinstance(calm, Term)
+    calm.factor = Factor("more", 0.7)
+    diffs = {d.name: d for d in diff_designs(a, b)}
+    assert diffs["tree"].fields["children"] == ("upright, centred, calm", "calm, centred, upright")
+    assert diffs["calm"].fields == {"factor.direction": ("less", "more"), "factor.sigma": (0.5, 0.7)}
+    assert diffs["upright"].status == "same"
