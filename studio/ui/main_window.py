@@ -116,6 +116,8 @@ class MainWindow(QMainWindow):
         self.browser.compareRequested.connect(self.compare_versions)
         self.browser.newFromVersion.connect(self.new_from_version)
         self.context.versionSaved.connect(self._on_saved)
+        # The browser follows the open workspace before anything is saved into it.
+        self.context.workspaceChanged.connect(lambda _w: self.browser.set_service(self.session.service))
         self._update_title()
 
     @property
@@ -558,7 +560,15 @@ class MainWindow(QMainWindow):
 
     # --- closing -----------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        """Keep the session (layout, design, draft) in the workspace, then release it."""
+        """Keep the session (layout, design, draft) in the workspace, then release it.
+
+        A live run is first stopped with a checkpoint (asked; a second close forces):
+        :mod:`studio.ui.close_guard`.
+        """
+        from studio.ui.close_guard import allow_close
+
+        if not allow_close(self, event):
+            return
         focus = QApplication.focusWidget()
         if focus is not None:
             focus.clearFocus()  # an expression being typed is committed (and kept in the draft)

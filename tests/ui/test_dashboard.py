@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from PySide6.QtCore import Qt
 
 pytest.importorskip("pyqtgraph")
 
@@ -45,6 +48,7 @@ def test_training_from_the_ui_draws_curves_and_persists(setup, qtbot) -> None:
         panel.start_run()
     rid = panel.run_id
     assert rid is not None and not panel.start_button.isEnabled()
+    pid = panel.controller._process.pid
     data = panel.curves.curve_data(rid, "losses/value_loss")
     assert data is not None and len(data[0]) >= 1
     with qtbot.waitSignal(panel.run_finished, timeout=90_000) as blocker:
@@ -59,24 +63,51 @@ def test_training_from_the_ui_draws_curves_and_persists(setup, qtbot) -> None:
         assert repo.get_run(s, rid).status == "completed"
         assert repo.list_checkpoints(s, rid)
     assert panel.start_button.isEnabled()
+    # The ended training process is collected at once (no zombie until the next run).
+    qtbot.waitUntil(lambda: panel.controller._process is None, timeout=10_000)
+    assert not Path(f"/proc/{pid}").exists()
 
 
-def test_apply_design_marks_the_curves_and_failure_shows_cause(setup, qtbot) -> None:
+def _versions(ws, name="balance"):
+    with ws.session() as s:
+        d = next(d for d in repo.list_designs(s) if d.name == name)
+        return [(v.id, v.number) for v in repo.design_history(s, d.id)]
+
+
+def test_apply_design_marks_the_curves_and_failure_shows_cause(setup, qtbot, tmp_path) -> None:
     ctx, panel, ws = setup
+    with ws.session() as s:  # another design first, so version ids and numbers differ
+        repo.save_design_version(s, ENV, "other", _design().to_json(), "unrelated")
     panel.config_overrides["total_timesteps"] = 100_000
     with qtbot.waitSignal(panel.metrics_received, timeout=90_000):
         panel.start_run()
     rid = panel.run_id
+    # Start saved the unsaved design as v1, and the editor follows it.
+    (v1, n1), = _versions(ws)
+    assert n1 == 1 and ctx.current_version_id == v1 and not ctx.design_model.dirty
     ctx.design_model.edit(ctx.design.find("angle"), {"weight": -3.0})
+    assert ctx.design_model.dirty
     panel.apply_design()
-    qtbot.waitUntil(lambda: any(m[0] == rid and m[2].startswith("v")
-                                for m in panel.curves.marker_labels()), timeout=60_000)
+    # Apply saved v2; the editor follows it (no "unsaved edits" left behind).
+    (_, _), (v2, n2) = _versions(ws)
+    assert n2 == 2 and v2 != 2 and ctx.current_version_id == v2 and not ctx.design_model.dirty
+    qtbot.waitUntil(lambda: any(m[0] == rid for m in panel.curves.marker_labels()), timeout=60_000)
+    assert [m[2] for m in panel.curves.marker_labels() if m[0] == rid] == ["v2"]  # number, not id
     panel.toggle_pause()
     assert panel.pause_button.text() == "Resume"
     panel.toggle_pause()
     with qtbot.waitSignal(panel.run_finished, timeout=60_000) as blocker:
         panel.stop_run()
     assert blocker.args == [rid, "stopped"]
+
+    # Start with no change reuses the identical version instead of saving a copy.
+    panel.config_overrides["total_timesteps"] = 1_000
+    with qtbot.waitSignal(panel.run_finished, timeout=90_000):
+        panel.start_run()
+    again = panel.run_id
+    with ws.session() as s:
+        assert repo.get_run(s, again).design_version_id == v2
+    assert len(_versions(ws)) == 2
 
     # a design that reads a feature the task lacks fails with a readable cause
     bad = _design()
@@ -90,8 +121,74 @@ def test_apply_design_marks_the_curves_and_failure_shows_cause(setup, qtbot) -> 
 
     # the stored runs can be overlaid
     panel.refresh_runs()
-    qtbot.waitUntil(lambda: panel.runs_list.count() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.runs_list.count() == 3, timeout=10_000)
     panel.compare([])  # drops the curves of everything but the live run
     assert panel.curves.curve_data(rid, RETURN) is None
     panel.compare([rid])  # reloads them from the store in a worker
     qtbot.waitUntil(lambda: panel.curves.curve_data(rid, RETURN) is not None, timeout=10_000)
+
+    # The hyperparameter table compares the ticked runs: what differs comes first.
+    qtbot.waitUntil(lambda: panel.runs_list.count() == 3, timeout=10_000)
+    failed = panel.run_id
+    for i in range(panel.runs_list.count()):
+        item = panel.runs_list.item(i)
+        if item.data(Qt.ItemDataRole.UserRole) in (rid, again):
+            item.setCheckState(Qt.CheckState.Checked)
+    table = panel.hparams
+    assert {r.id for r in table.records} == {failed, rid, again}
+    assert "total_timesteps" in table.differing() and "learning_rate" not in table.differing()
+    assert table.value("total_timesteps", rid) == "100000" and table.value("total_timesteps", again) == "1000"
+    assert table.item(4, 0).text() in table.differing()  # differing settings come first
+
+    # Names and notes are saved with the run and name it everywhere.
+    panel.runs_list.setCurrentRow([panel.runs_list.item(i).data(Qt.ItemDataRole.UserRole)
+                                   for i in range(panel.runs_list.count())].index(rid))
+    panel.notes.name_edit.setText("baseline")
+    panel.notes.notes_edit.setPlainText("angle weight raised mid-run")
+    panel.notes.save()
+    with ws.session() as s:
+        run = repo.get_run(s, rid)
+        assert (run.name, run.notes) == ("baseline", "angle weight raised mid-run")
+    qtbot.waitUntil(lambda: any("“baseline”" in panel.runs_list.item(i).text()
+                                for i in range(panel.runs_list.count())), timeout=10_000)
+    assert panel.run_label(rid) == f"run {rid} “baseline”"
+
+    # CSV export of a chart: the raw stored values, whatever the smoothing.
+    qtbot.waitUntil(lambda: panel.curves.curve_data(rid, RETURN) is not None, timeout=10_000)
+    panel.curves.set_smoothing(0.9)
+    out = tmp_path / "return.csv"
+    rows = panel.curves.export_csv("return", out)
+    with ws.session() as s:
+        steps, values = repo.metric_series(s, rid, RETURN)
+    import csv
+
+    with out.open() as fh:
+        mine = [(int(r["step"]), float(r["value"])) for r in csv.DictReader(fh) if str(rid) in r["series"]]
+    assert rows >= len(mine) and mine == list(zip(steps, values, strict=True))
+
+
+def test_seeds_of_one_configuration_are_drawn_as_mean_and_band(setup, qtbot) -> None:
+    import numpy as np
+
+    from studio.app.run_records import RunRecord
+
+    ctx, panel, ws = setup
+    cfg = {"learning_rate": 3e-4, "num_envs": 2}
+    recs = [RunRecord(i, "", "", "completed", ENV, "balance v1", seed, {**cfg, "seed": seed}, None, 7)
+            for i, seed in ((11, 1), (12, 2))]
+    recs.append(RunRecord(13, "", "", "completed", ENV, "balance v1", 3, {**cfg, "seed": 3,
+                                                                          "learning_rate": 1e-3}, None, 7))
+    panel.records = {r.id: r for r in recs}
+    panel.series = {11: {RETURN: ([0, 100, 200], [0.0, 10.0, 20.0])},
+                    12: {RETURN: ([0, 100, 200], [2.0, 4.0, 6.0])},
+                    13: {RETURN: ([0, 100, 200], [5.0, 5.0, 5.0])}}
+    panel._compared = [11, 12, 13]
+    panel._redraw_compared()
+    assert panel.curves.curve_data(11, RETURN) is not None  # seeds apart while the box is off
+    panel.seeds_box.setChecked(True)
+    assert panel.curves.curve_data(11, RETURN) is None and panel.curves.curve_data(12, RETURN) is None
+    x, mean = panel.curves.curve_data("balance v1 × 2 seeds", RETURN)
+    # Only runs 11 and 12 share a configuration (13 has another learning rate).
+    np.testing.assert_allclose(np.interp([0, 100, 200], x, mean), [1.0, 7.0, 13.0])
+    assert panel.curves.curve_data(13, RETURN) is not None
+    assert ("run", "balance v1 × 2 seeds  (mean, band: min–max)") in panel.curves.legend_entries()

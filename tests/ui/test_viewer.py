@@ -101,7 +101,8 @@ def test_plays_a_checkpoint_and_a_video(panel, qtbot, tmp_path) -> None:
 
     agent = Agent(4, 1)
     path = tmp_path / "checkpoint.pt"
-    torch.save({"agent": agent.state_dict(), "obs_rms": {"mean": np.zeros(4), "var": np.ones(4),
+    # As training writes it: tensors only (checkpoints load with weights_only=True).
+    torch.save({"agent": agent.state_dict(), "obs_rms": {"mean": torch.zeros(4), "var": torch.ones(4),
                                                           "count": 1.0}}, path)
     with qtbot.waitSignal(panel.first_frame_ready, timeout=30_000):
         pass

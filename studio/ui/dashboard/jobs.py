@@ -33,6 +33,13 @@ def load_runs(inputs: tuple[Any, list[int]], state: TaskState) -> dict[int, dict
     return out
 
 
+def list_records(workspace: Any, state: TaskState) -> list[Any]:
+    """Worker: every stored run as a ``studio.app.run_records.RunRecord``."""
+    from studio.app.run_records import list_run_records
+
+    return list_run_records(workspace)
+
+
 def list_stored_runs(workspace: Any, state: TaskState) -> list[tuple[int, str]]:
     """Worker: ``(run id, label)`` of every stored run."""
     from studio.store import repo

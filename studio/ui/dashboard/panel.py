@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,14 +25,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.app.detectors import Finding
+from studio.app.run_records import RunRecord, mean_band, seed_groups
 from studio.ui.dashboard.curves import CurvesView
+from studio.ui.dashboard.hparams import HyperparameterTable, RunNotes
 from studio.ui.dashboard.hub import hub_for
-from studio.ui.dashboard.jobs import detect, list_stored_runs, load_runs
+from studio.ui.dashboard.jobs import detect, list_records, load_runs
 from studio.ui.widgets import MessageLabel
 from studio.ui.workers import TaskRunner
 
@@ -85,6 +89,12 @@ class TrainingPanel(QWidget):
         if app is not None:
             app.aboutToQuit.connect(lambda: _close_controller(owned))
         context.workspaceChanged.connect(lambda _w: self.refresh_runs())
+        self.records: dict[int, RunRecord] = {}
+        """The stored runs, by id (names, notes, settings), as last listed."""
+        self._stored_markers: dict[int, list[Any]] = {}
+        self._band_labels: list[str] = []
+        self._compared: list[int] = []
+        """The stored runs drawn with the live one (the last :meth:`compare`)."""
         self._blocker: str | None = None
         """Why Start is disabled (the design's first blocking check), or None."""
         self._version_labels: dict[int, str] = {}
@@ -126,25 +136,37 @@ class TrainingPanel(QWidget):
 
         self.curves = CurvesView()
         self.runs_list = QListWidget()
+        self.runs_list.setToolTip("Tick runs to draw them with the live one; select a run to "
+                                  "name it, keep notes on it or play its checkpoint")
         self.runs_list.itemChanged.connect(self._on_run_checked)
+        self.runs_list.currentItemChanged.connect(lambda *_: self._show_selected_notes())
         self.findings = QListWidget()
         self.findings.setWordWrap(True)
-        side = QSplitter(Qt.Orientation.Vertical)
+        self.seeds_box = QCheckBox("Seeds as mean and band")
+        self.seeds_box.setToolTip("Ticked runs of one configuration (same task, design version "
+                                  "and settings) that differ only in their seed are drawn as "
+                                  "their mean with a min–max band")
+        self.seeds_box.toggled.connect(lambda _on: self._redraw_compared())
+        self.notes = RunNotes()
+        self.notes.saved.connect(lambda *_: self.refresh_runs())
+        self.hparams = HyperparameterTable()
         box = QWidget()
         bl = QVBoxLayout(box)
         bl.setContentsMargins(0, 0, 0, 0)
         bl.addWidget(QLabel("Compare with stored runs:"))
-        bl.addWidget(self.runs_list)
+        bl.addWidget(self.runs_list, 1)
+        bl.addWidget(self.seeds_box)
+        bl.addWidget(self.notes)
         self.play_button = QPushButton("Play latest checkpoint in viewer")
+        self.play_button.setToolTip("The viewer plays the selected run's newest checkpoint "
+                                    "(its title names the run and the step)")
         self.play_button.clicked.connect(self.play_selected_checkpoint)
         bl.addWidget(self.play_button)
-        side.addWidget(box)
-        fbox = QWidget()
-        fl = QVBoxLayout(fbox)
-        fl.setContentsMargins(0, 0, 0, 0)
-        fl.addWidget(QLabel("Findings:"))
-        fl.addWidget(self.findings)
-        side.addWidget(fbox)
+        side = QTabWidget()
+        side.addTab(box, "Runs")
+        side.addTab(self.hparams, "Hyperparameters")
+        side.addTab(self.findings, "Findings")
+        self.side_tabs = side
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.curves)
         split.addWidget(side)
@@ -209,6 +231,7 @@ class TrainingPanel(QWidget):
                         f"{config.total_timesteps:,} steps)")
         self.progress.setValue(0)
         self._hub.run_started.emit(run_id)
+        self.refresh_runs()  # the new run joins the list and the hyperparameter table
         self._timer.start()
         self._update_buttons()
 
@@ -300,7 +323,7 @@ class TrainingPanel(QWidget):
                 steps.append(m.step)
                 values.append(float(v))
         if res.metrics:
-            self.curves.set_series(rid, series, live=True, label=f"run {rid}")
+            self.curves.set_series(rid, series, live=True, label=f"{self.run_label(rid)} (live)")
         for mk in res.markers:
             self._draw_marker(rid, mk.step, mk.kind, mk.payload)
         if res.progress is not None:
@@ -360,20 +383,40 @@ class TrainingPanel(QWidget):
         """List the stored runs (in a worker)."""
         ws = getattr(self._ctx, "workspace", None)
         if ws is not None:
-            self._lister.start(list_stored_runs, ws)
+            self._lister.start(list_records, ws)
 
     @Slot(object)
-    def _on_runs_listed(self, runs: list[tuple[int, str]]) -> None:
+    def _on_runs_listed(self, records: list[RunRecord]) -> None:
         checked = set(self.compared_runs())
+        current = self.runs_list.currentItem()
+        keep = None if current is None else current.data(Qt.ItemDataRole.UserRole)
+        self.records = {r.id: r for r in records}
         self.runs_list.blockSignals(True)
         self.runs_list.clear()
-        for rid, label in runs:
-            item = QListWidgetItem(label)
-            item.setData(Qt.ItemDataRole.UserRole, rid)
+        for r in records:
+            item = QListWidgetItem(f"{r.label} · {r.status} · {r.env_id} · {r.design}"
+                                   + (f" · seed {r.seed}" if r.seed is not None else ""))
+            item.setData(Qt.ItemDataRole.UserRole, r.id)
+            item.setToolTip(r.notes or "no notes yet: select the run and write some below")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if rid in checked else Qt.CheckState.Unchecked)
+            item.setCheckState(Qt.CheckState.Checked if r.id in checked else Qt.CheckState.Unchecked)
             self.runs_list.addItem(item)
+            if r.id == keep:
+                self.runs_list.setCurrentItem(item)
         self.runs_list.blockSignals(False)
+        self._show_selected_notes()
+        self._show_hparams()
+
+    def _show_selected_notes(self) -> None:
+        item = self.runs_list.currentItem()
+        rid = None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+        self.notes.show_run(getattr(self._ctx, "workspace", None), self.records.get(rid) if rid else None)
+
+    def _show_hparams(self) -> None:
+        """The hyperparameter table compares the ticked runs and the live one."""
+        ids = list(dict.fromkeys([*([self.run_id] if self.run_id is not None else []),
+                                  *self._compared, *self.compared_runs()]))
+        self.hparams.show_runs([self.records[i] for i in ids if i in self.records])
 
     def compared_runs(self) -> list[int]:
         """Ids of the stored runs ticked for comparison."""
@@ -386,6 +429,7 @@ class TrainingPanel(QWidget):
 
     def compare(self, run_ids: list[int]) -> None:
         """Overlay these stored runs (loaded in a worker; Cancel stops it)."""
+        self._compared = list(run_ids)
         for rid in list(self.series):
             if rid not in run_ids and rid != self.run_id:
                 self.curves.remove_run(rid)
@@ -394,9 +438,12 @@ class TrainingPanel(QWidget):
         ws = getattr(self._ctx, "workspace", None)
         if todo and ws is not None:
             self._loader.start(load_runs, (ws, todo))
+        else:
+            self._redraw_compared()
 
     def _on_run_checked(self, _item: QListWidgetItem) -> None:
         self.compare(self.compared_runs())
+        self._show_hparams()
 
     def play_selected_checkpoint(self) -> None:
         """Ask the viewer to play the newest checkpoint of the selected (or live) run."""
@@ -422,9 +469,33 @@ class TrainingPanel(QWidget):
             series = defaultdict(lambda: ([], []), {k: (list(s), list(v)) for k, (s, v)
                                                     in data["series"].items()})
             self.series[rid] = series
-            self.curves.set_series(rid, series, live=False, label=f"run {rid}")
-            for step, kind, payload in data["markers"]:
-                self._draw_marker(rid, step, kind, payload)
+            self._stored_markers[rid] = list(data["markers"])
+        self._redraw_compared()
+
+    def _redraw_compared(self) -> None:
+        """Draw the ticked stored runs: one by one, or seeds of a configuration as a band."""
+        for label in self._band_labels:
+            self.curves.remove_run(label)
+        self._band_labels = []
+        ids = [r for r in self._compared if r in self.series and r != self.run_id]
+        known = [self.records[i] for i in ids if i in self.records]
+        groups = seed_groups(known) if self.seeds_box.isChecked() else [[r] for r in known]
+        groups += [[RunRecord(i, "", "", "", "", "", None, {}, None, 0)] for i in ids if i not in self.records]
+        for group in groups:
+            if len(group) >= 2:
+                label = f"{group[0].design} × {len(group)} seeds"
+                keys = set().union(*(self.series[r.id].keys() for r in group))
+                bands = {k: mean_band([self.series[r.id][k] for r in group if k in self.series[r.id]])
+                         for k in sorted(keys)}
+                for r in group:
+                    self.curves.remove_run(r.id)
+                self.curves.set_band(label, bands)
+                self._band_labels.append(label)
+                continue
+            r = group[0]
+            self.curves.set_series(r.id, self.series[r.id], live=False, label=self.run_label(r.id))
+            for step, kind, payload in self._stored_markers.get(r.id, []):
+                self._draw_marker(r.id, step, kind, payload)
 
     @Slot(bool)
     def _on_loading(self, running: bool) -> None:
@@ -448,7 +519,8 @@ class TrainingPanel(QWidget):
         """``run 7 “baseline”`` (with its name when it has one)."""
         if run_id is None:
             return "run"
-        name = self._run_name(run_id)
+        record = self.records.get(run_id)
+        name = record.name if record is not None else self._run_name(run_id)
         return f"run {run_id} “{name}”" if name else f"run {run_id}"
 
     def _run_name(self, run_id: int) -> str:

@@ -261,8 +261,9 @@ class ViewerPanel(QWidget):
         from studio.app.rollouts import policy_from_snapshot
 
         policy = policy_from_snapshot(snapshot.policy_state_dict, snapshot.obs_rms)
-        self._set_source(Source("policy", policy=policy, label=f"training @ {snapshot.step}"),
-                         "training")
+        run = self._run_label(snapshot.run_key)
+        self._set_source(Source("policy", policy=policy,
+                                label=f"{run} live, policy at step {snapshot.step:,}"), "training")
 
     def follow_training(self) -> None:
         """Play the live training policy, refreshed at every snapshot."""
@@ -277,8 +278,27 @@ class ViewerPanel(QWidget):
     def play_checkpoint(self, path: str) -> None:
         """A saved checkpoint, loaded in a worker thread."""
         self.status.setText(f"Loading {Path(path).name}…")
-        self._pending_label = f"checkpoint {Path(path).name}"
+        # The overlay says which run and checkpoint it plays.
+        workspace = getattr(self._ctx, "workspace", None)
+        if workspace is not None:
+            from studio.app.run_records import describe_checkpoint
+
+            self._pending_label = describe_checkpoint(workspace, path)
+        else:
+            self._pending_label = f"checkpoint {Path(path).name}"
         self._loader.start(_load_checkpoint, path)
+
+    def _run_label(self, run_key: Any) -> str:
+        """``run 7 “name” (design v2)``, cached per run (asked at every snapshot)."""
+        cache = self.__dict__.setdefault("_run_labels", {})
+        if run_key not in cache:
+            workspace = getattr(self._ctx, "workspace", None)
+            if workspace is None:
+                return f"run {run_key}"
+            from studio.app.run_records import describe_run
+
+            cache[run_key] = describe_run(workspace, run_key)
+        return str(cache[run_key])
 
     def play_trace(self, trace: Any) -> None:
         """Replay a recorded rollout's states, with its per-step rewards in the overlay."""

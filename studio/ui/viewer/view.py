@@ -100,27 +100,37 @@ class FrameView(QWidget):
         p.end()
 
     def _draw_overlay(self, p: QPainter, ov: Overlay) -> None:
-        lines = [f"{ov.source}  step {ov.step}  {ov.fps:4.0f} fps"]
+        """The overlay: what plays, the reward and each term in its own colour.
+
+        Every line is elided to the view's width and lines that do not fit its height are
+        summarised ("… 4 more"), so the text never runs off or over itself.
+        """
+        from studio.ui.term_colours import term_colour
+
+        light = QColor(235, 235, 235)
+        lines: list[tuple[str, QColor]] = [(ov.source, QColor(255, 255, 255)),
+                                           (f"step {ov.step}   {ov.fps:4.0f} fps", light)]
         if ov.total is not None:
-            lines.append(f"reward {ov.total:+9.4f}   return {ov.episode_return:+10.3f}")
-            lines += [f"  {name:<18.18} {value:+9.4f}" for name, value in ov.components.items()]
+            lines.append((f"reward {ov.total:+9.4f}   return {ov.episode_return:+10.3f}", light))
+            lines += [(f"  {name:<18.18} {value:+9.4f}", QColor(term_colour(name)).lighter(125))
+                      for name, value in ov.components.items()]
         if ov.task_reward is not None:
-            lines.append(f"task   {ov.task_reward:+9.4f}")
-        if ov.message:
-            lines.append(ov.message[:90])
+            lines.append((f"task   {ov.task_reward:+9.4f}", light))
         p.setFont(self._font)
         fm = p.fontMetrics()
         lh = fm.height()
-        width = max(fm.horizontalAdvance(s) for s in lines) + 12
-        p.fillRect(QRect(6, 6, width, lh * len(lines) + 8), QColor(0, 0, 0, 150))
-        for i, text in enumerate(lines):
-            value = None
-            if i >= 2 and ov.total is not None and i - 2 < len(ov.components):
-                value = list(ov.components.values())[i - 2]
-            color = QColor(235, 235, 235)
-            if value is not None:
-                color = QColor(140, 220, 140) if value >= 0 else QColor(240, 150, 130)
-            p.setPen(color)
+        fit = max(1, (self.height() - 20) // lh - (1 if ov.message else 0))
+        if len(lines) > fit:
+            hidden = len(lines) - fit + 1
+            lines = lines[:fit - 1] + [(f"  … {hidden} more", light)]
+        if ov.message:
+            lines.append((ov.message, QColor(255, 210, 120)))
+        room = max(40, self.width() - 24)
+        shown = [(fm.elidedText(text, Qt.TextElideMode.ElideRight, room), colour) for text, colour in lines]
+        width = min(room, max(fm.horizontalAdvance(t) for t, _ in shown)) + 12
+        p.fillRect(QRect(6, 6, width, lh * len(shown) + 8), QColor(0, 0, 0, 150))
+        for i, (text, colour) in enumerate(shown):
+            p.setPen(colour)
             p.drawText(12, 10 + lh * (i + 1) - fm.descent(), text)
 
     # -- gestures ----------------------------------------------------------------------------
