@@ -54,23 +54,23 @@ class RefineConfig:
     """The LLM proposer's model."""
     llm_retries: int = 3
     proposer_options: dict[str, Any] = field(default_factory=dict)
-    num_envs: int = 8
+    preset: str | None = None
+    """Training preset of every candidate (None: the task's tuned default for the device)."""
     checkpoint_every: int = 10
     """Updates between a candidate's checkpoints (what a resumed round continues from)."""
 
 
-def ppo_config(env_id: str, steps: int, seed: int, num_envs: int = 8) -> PPOConfig:
-    """The training config of one candidate: the task's best preset where one exists."""
-    try:
-        from studio.train.presets import preset_config  # type: ignore[attr-defined]
+def candidate_config(env_id: str, steps: int, seed: int, preset: str | None = None,
+                     device: str = "cpu") -> PPOConfig:
+    """The training config of one candidate: the task's tuned preset for the device
+    (``studio.train.presets``; ``preset`` names another), for ``steps`` steps."""
+    from studio.train.presets import ppo_config
 
-        return preset_config(env_id, total_timesteps=steps, seed=seed)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError, KeyError, TypeError):
-        pass
-    num_steps = max(8, min(256, steps // num_envs))
-    return PPOConfig(total_timesteps=steps, num_envs=num_envs, num_steps=num_steps,
-                     num_minibatches=max(1, min(32, num_envs * num_steps // 64)),
-                     seed=seed, snapshot_every=0)
+    try:
+        return ppo_config(env_id, preset, device, total_timesteps=steps, seed=seed, snapshot_every=0)
+    except KeyError:  # a task without presets (an MJCF file): the studio's general default
+        return ppo_config(env_id, "cleanrl", device, total_timesteps=steps, seed=seed,
+                          snapshot_every=0)
 
 
 class RefineService:
@@ -258,8 +258,9 @@ class RefineService:
             ctl = RunController(self.workspace, self.runner.factory)
             with self.workspace.session() as s:
                 version_id = rstore.list_candidates(s, r.id)[i].design_version_id
-            run_id = ctl.start(design, env_id, ppo_config(env_id, cfg.steps_per_candidate,
-                                                          cfg.seed + i, cfg.num_envs),
+            device = "cuda" if getattr(self.runner, "gpu", False) else "cpu"
+            config = candidate_config(env_id, cfg.steps_per_candidate, cfg.seed + i, cfg.preset, device)
+            run_id = ctl.start(design, env_id, config,
                                version_id=version_id, env_factory=self.env_factory,
                                checkpoint_every=cfg.checkpoint_every)
             self._controllers[c.id] = ctl  # type: ignore[index]

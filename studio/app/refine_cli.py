@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rollout-steps", type=int, default=1000, help="steps of each recorded rollout")
     p.add_argument("--no-video", action="store_true", help="record traces only (proxy ranking needs no video)")
+    p.add_argument("--preset", default=None,
+                   help="training preset of every candidate (default: the task's tuned one)")
     p.add_argument("--checkpoint-every", type=int, default=10,
                    help="updates between a candidate's checkpoints (default: %(default)s)")
     p.add_argument("--cpu-slots", type=int, default=None, help="candidates trained at once (default: the cores)")
@@ -89,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    rollout_steps=args.rollout_steps,
                                    video=not args.no_video,
                                    model=args.model, llm_retries=args.llm_retries,
-                                   checkpoint_every=args.checkpoint_every)
+                                   checkpoint_every=args.checkpoint_every, preset=args.preset)
                 try:
                     exp_id = service.create(design, env_id, args.proposer, args.rank, cfg)
                 except ValueError as exc:

@@ -35,7 +35,7 @@ def start_design() -> Design:
 
 def tiny(**kw: object) -> RefineConfig:
     return RefineConfig(**{"rounds": 2, "k": 2, "steps_per_candidate": 512, "rollout_steps": 60,
-                           "video": False, "num_envs": 4, **kw})  # type: ignore[arg-type]
+                           "video": False, **kw})  # type: ignore[arg-type]
 
 
 def test_app_ranking_stops_the_loop_and_a_persons_ranking_drives_round_two(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_proxy_loop_killed_mid_round_resumes_and_ranks_by_task_score(tmp_path: P
     args = [sys.executable, "-m", "studio.cli", "refine", str(design_file), "--env", ENV,
             "--workspace", str(ws_dir), "--proposer", "preference", "--rounds", "2", "--k", "2",
             "--steps-per-candidate", "6144", "--rank", "proxy", "--no-video",
-            "--rollout-steps", "60", "--cpu-slots", "2", "--checkpoint-every", "1"]
+            "--rollout-steps", "60", "--cpu-slots", "2", "--checkpoint-every", "20"]
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     db = ws_dir / "studio.db"
     deadline = time.monotonic() + 240
