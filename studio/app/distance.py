@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,13 +192,15 @@ def epic_matrix(
     labels: Sequence[str] | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    heron: Sequence[Mapping[str, Any] | None] | None = None,
 ) -> np.ndarray:
     """Pairwise EPIC distances [K, K] of designs of one task (symmetric, zero diagonal).
 
     ``samples`` is both the number of coverage transitions and of canonicalisation draws
     (the reference 500 x 500). ``gamma`` defaults to the first design's shaping discount,
     else 0.99. ``progress(percent, status)`` reports the steps (sampling, then each
-    design); ``cancelled()`` is asked between them.
+    design); ``cancelled()`` is asked between them. ``heron[i]`` holds the trained models of
+    design i's HERON groups (``studio.core.heron.load_models``).
 
     Raises:
         EpicDesignError: a design cannot be evaluated (named by its label).
@@ -222,7 +224,8 @@ def epic_matrix(
 
     def reward_of(i: int) -> Any:
         try:
-            fn = design_reward(designs[i], pool.features, pool.state_features)
+            fn = design_reward(designs[i], pool.features, pool.state_features,
+                               heron=heron[i] if heron is not None else None)
         except Exception as exc:
             raise EpicDesignError(names[i], env, _why(exc)) from exc
 
@@ -270,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", help="task id (default: the first design's task)")
     p.add_argument("--gamma", type=float, help="discount of the canonicalisation (default: a design's shaping gamma, else 0.99)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--heron-weights-a", metavar="FILE", help="a run's heron.safetensors for A's HERON groups")
+    p.add_argument("--heron-weights-b", metavar="FILE", help="the same for B")
     return p
 
 
@@ -294,6 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         da = _load(args.a, args.env)
         db = _load(args.b, args.env or da.task)
+        from studio.core.heron import load_models
+
+        heron = [None if w is None else load_models(w) for w in (args.heron_weights_a, args.heron_weights_b)]
     except Exception as exc:  # user errors arrive as one line
         print(f"reward-studio distance: {exc}", file=sys.stderr)
         return 2
@@ -301,7 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if db.task != da.task and args.env is None:
         print(f"reward-studio distance: the designs are for {da.task} and {db.task}: pass --env", file=sys.stderr)
         return 2
-    m = epic_matrix([da, db], args.samples, env, gamma=args.gamma, seed=args.seed)
+    try:
+        m = epic_matrix([da, db], args.samples, env, gamma=args.gamma, seed=args.seed, heron=heron)
+    except EpicDesignError as exc:
+        print(f"reward-studio distance: {exc}", file=sys.stderr)
+        return 2
     print(f"task {env}, {args.samples} coverage x {args.samples} canonicalisation samples")
     print(f"A: {da.name}\nB: {db.name}")
     print(f"RESULT epic={m[0, 1]:.6f}")

@@ -197,18 +197,25 @@ StateFeatureFn = Callable[[Any, Collection[str]], Mapping[str, Any]]
 
 
 def design_reward(
-    design: Any, features: FeatureFn, prev_features: StateFeatureFn | None = None, step: float = 0
+    design: Any, features: FeatureFn, prev_features: StateFeatureFn | None = None, step: float = 0,
+    heron: Mapping[str, Any] | None = None,
 ) -> RewardFn:
     """A compiled design as a :data:`RewardFn` (float64, each transition on its own).
 
     Events see no history: a condition event pays wherever it holds, a termination event
-    wherever ``done`` is set. Schedules are read at training step ``step``.
+    wherever ``done`` is set. Schedules are read at training step ``step``. ``heron`` holds
+    the trained models of the design's HERON groups; a HERON group without one is refused
+    (it would pay 0, and the distance would describe the rest of the design only).
     """
     import torch
 
     from studio.core.compile import compile_design
 
-    compiled = compile_design(design, dtype=torch.float64)
+    missing = [g.name for g in design.heron_groups() if g.name not in (heron or {})]
+    if missing:
+        raise ValueError(f"the HERON group {missing[0]!r} has no trained model: compare it with "
+                         "the run's weights (--heron-weights-a/-b RUN_DIR/heron.safetensors)")
+    compiled = compile_design(design, dtype=torch.float64, heron=heron)
     names = sorted(compiled.required_features)
 
     def reward(s: Any, a: Any, s_next: Any, done: np.ndarray) -> np.ndarray:
