@@ -37,7 +37,7 @@ from studio.app.rollouts import RolloutTrace, evaluate_features, load_task
 from studio.app.scoring import FeatureCache, score_batch
 from studio.core.compile import compile_design
 from studio.core.design import Design
-from studio.core.preference import agreement_of
+from studio.core.preference import agreement_of_pairs, pair_index
 from studio.store import StoreError, repo
 
 if TYPE_CHECKING:
@@ -116,6 +116,7 @@ class RankingService:
         self._cache = FeatureCache()
         self._lock = threading.RLock()
         self._compiled: dict[str, Any] = {}
+        self._ranked_cache: dict[str, tuple[tuple[int, ...], list[int], Any]] = {}
 
     # --- rollouts --------------------------------------------------------------------------
     def _info(self, r: Any, env_id: str | None) -> RolloutInfo:
@@ -275,6 +276,29 @@ class RankingService:
             self._compiled[key] = compiled
         return compiled
 
+    def _ranked(self, env: str) -> tuple[list[int], Any]:
+        """``(scorable rollout ids, their ranked pairs)`` for ``env`` (see ``pair_index``).
+
+        Kept while the rollouts and rankings tables are unchanged (one cheap query says
+        so), so an edit in the editor costs no listing of either.
+        """
+        with self.workspace.reading() as s:
+            signature = repo.feedback_signature(s)
+        cached = self._ranked_cache.get(env)
+        if cached is not None and cached[0] == signature:
+            return cached[1], cached[2]
+        usable = self.prepare(env)
+        index = {rid: k for k, rid in enumerate(usable)}
+        tiers = []
+        for ranking in self.rankings():
+            if ranking.skipped:
+                continue
+            kept = [[index[i] for i in tier if i in index] for tier in ranking.tiers]
+            tiers.append([t for t in kept if t])
+        pairs = pair_index(tiers)
+        self._ranked_cache[env] = (signature, usable, pairs)
+        return usable, pairs
+
     def agreement(self, design: Design, env_id: str | None = None,
                   heron: Mapping[str, Any] | None = None) -> Agreement:
         """How well ``design``'s returns order the ranked rollouts of the task as people did.
@@ -290,18 +314,11 @@ class RankingService:
             raise RankingError(f"the HERON group {missing[0]!r} has no trained model: score with the "
                                "run's weights (--heron-weights RUN_DIR/heron.safetensors)")
         with self._lock:
-            usable = self.prepare(env)
-            index = {rid: k for k, rid in enumerate(usable)}
-            tiers = []
-            for ranking in self.rankings():
-                if ranking.skipped:
-                    continue
-                kept = [[index[i] for i in tier if i in index] for tier in ranking.tiers]
-                tiers.append([t for t in kept if t])
+            usable, pairs = self._ranked(env)
             compiled = self._compile(design, heron)
             batch = self._cache.batch(usable, sorted(compiled.required_features))
             returns = score_batch(design, batch, compiled).total
-        a = agreement_of(tiers, returns)
+        a = agreement_of_pairs(pairs, returns)
         return Agreement(a.kendall_tau, a.pair_accuracy, a.pairs, a.strict_pairs, a.rankings)
 
     def term_series(self, rollout_id: int, design: Design | None) -> dict[str, np.ndarray]:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "PairAgreement", "Tiers", "agreement_of", "kendall_tau_b", "pair_accuracy", "pair_index",
+    "PairAgreement", "Tiers", "agreement_of", "agreement_of_pairs", "kendall_tau_b", "pair_accuracy", "pair_index",
     "pair_signs",
 ]
 
@@ -131,7 +131,13 @@ def pair_accuracy(human: np.ndarray, reward: np.ndarray) -> float:
 def agreement_of(rankings: Sequence[Tiers], returns: np.ndarray,
                  rel_tol: float = REL_TOL) -> PairAgreement:
     """τ-b, pair accuracy and counts of ``returns`` (one per item) against ``rankings``."""
-    first, second, human, used = pair_index(rankings)
+    return agreement_of_pairs(pair_index(rankings), returns, rel_tol)
+
+
+def agreement_of_pairs(pairs: tuple[np.ndarray, np.ndarray, np.ndarray, int], returns: np.ndarray,
+                       rel_tol: float = REL_TOL) -> PairAgreement:
+    """:func:`agreement_of` from a :func:`pair_index` computed once for many ``returns``."""
+    first, second, human, used = pairs
     reward = _reward_sign(np.asarray(returns, dtype=np.float64), first, second, rel_tol)
     return PairAgreement(kendall_tau_b(human, reward), pair_accuracy(human, reward),
                          int(human.size), int(np.count_nonzero(human)), used)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from studio.store.designs import ensure_task
@@ -26,9 +26,10 @@ from studio.store.models import (
 )
 
 __all__ = [
-    "add_llm_exchange", "add_refinement_round", "add_rollout", "get_ranking", "get_round",
-    "get_rollout", "list_llm_exchanges", "list_rankings", "list_rollouts", "list_rounds",
-    "rollout_env_ids", "save_ranking", "save_tiered_ranking", "update_round",
+    "add_llm_exchange", "add_refinement_round", "add_rollout", "feedback_signature",
+    "get_ranking", "get_round", "get_rollout", "list_llm_exchanges", "list_rankings",
+    "list_rollouts", "list_rounds", "rollout_env_ids", "save_ranking", "save_tiered_ranking",
+    "update_round",
 ]
 
 
@@ -88,6 +89,17 @@ def rollout_env_ids(session: Session, rollout_ids: Sequence[int]) -> dict[int, s
                            .outerjoin(Task, Task.id == Rollout.task_id)
                            .where(Rollout.id.in_([int(i) for i in rollout_ids])))
     return {int(i): e for i, e in rows}
+
+
+def feedback_signature(session: Session) -> tuple[int, ...]:
+    """Counts and newest ids of rollouts and rankings: changes whenever either table does.
+
+    Rows of both tables are never edited after they are written, so a reader can keep
+    what it derived from them while this stays the same.
+    """
+    rollouts = session.execute(select(func.count(Rollout.id), func.max(Rollout.id))).one()
+    rankings = session.execute(select(func.count(Ranking.id), func.max(Ranking.id))).one()
+    return tuple(int(v or 0) for v in (*rollouts, *rankings))
 
 
 def save_ranking(session: Session, rollout_ids_in_order: Sequence[int], ranked_by: str, *,

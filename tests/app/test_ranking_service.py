@@ -91,6 +91,15 @@ def test_agreement_same_for_a_positive_multiple_and_opposite_for_the_negation(
     assert negated.pairs == base.pairs
 
 
+def test_agreement_without_rollouts_or_rankings_is_undefined_not_an_error(
+        service: RankingService) -> None:
+    empty = service.agreement(_design())
+    assert math.isnan(empty.kendall_tau) and (empty.pairs, empty.rankings) == (0, 0)
+    service.record(ENV, "zero", steps=5, video=False)
+    unranked = service.agreement(_design())
+    assert math.isnan(unranked.pair_accuracy) and unranked.pairs == 0
+
+
 def test_term_series_adds_up_to_the_stored_returns(service: RankingService) -> None:
     info = service.record(ENV, "zero", design=_design(), steps=20, seed=0, video=False)
     series = service.term_series(info.id, _design())
