@@ -1,7 +1,8 @@
-"""File › Import reward code…: a Eureka-style ``compute_reward(...) -> (total, components)`` as a design.
+"""File › Import reward code…: a reward function or method (Gymnasium's ``_get_rew``, Eureka's
+``compute_reward``, dm_control's ``get_reward``...) as a design.
 
 The file is read and parsed by :func:`studio.export.importer.import_reward`; nothing in
-it is executed. The report lists every component (became a term, kept as sandboxed code,
+it is executed in the app. ``self`` is the task's environment. The report lists every component (became a term, kept as sandboxed code,
 or not imported) and every line that was not imported, each with its line number and
 why; the source is shown beside it with those lines marked. Code the design language
 cannot express is left out unless the user ticks the opt-in, which keeps it as *code
@@ -9,7 +10,11 @@ terms* that run in the sandbox (a separate process with limits) whenever the des
 evaluated. "Import as new design" loads the result into the editor as a new, unsaved
 design through the window's :class:`~studio.ui.editor.session.DesignSession`.
 
-Parsing a reward function takes milliseconds, so it runs on the GUI thread.
+Parsing a reward function takes milliseconds, so it runs on the GUI thread. Then the
+original runs in the sandbox side by side with the design on a few hundred transitions
+(:func:`studio.export.importer.verify.verify`, seconds: a worker thread); the report gains
+the largest difference per term, as ``reward-studio import`` prints it. A design that does
+not match is imported only through "Import anyway", with a warning in its description.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QBrush, QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -44,6 +50,7 @@ from studio.core.design import Design
 from studio.errors import user_message
 from studio.ui.context import AppContext
 from studio.ui.export_dialog import ERROR_STYLE, code_view
+from studio.ui.workers import TaskRunner, TaskState
 
 __all__ = ["OPT_IN_TEXT", "ImportDialog", "ReportRow", "menu_actions", "open_import_dialog",
            "report_rows"]
@@ -67,7 +74,7 @@ class ReportRow:
     component: str
     """The component's name, or "" for a statement that is not a component."""
     outcome: str
-    """``term``, ``sandboxed code``, ``not imported`` or ``note``."""
+    """``term``, ``sandboxed code``, ``not imported``, ``note`` or ``check``."""
     detail: str
     """What the term is, or why the line was not imported (with the code)."""
 
@@ -103,7 +110,28 @@ def report_rows(result: Any) -> list[ReportRow]:
         else:
             outcome = "not imported"
         rows.append(ReportRow(issue.line, "", outcome, detail))
+    rows += [ReportRow(0, "", "note", n) for n in getattr(result, "notes", [])]
     return sorted(rows, key=lambda r: (r.line, r.component == ""))
+
+
+def check_rows(verification: Any) -> list[ReportRow]:
+    """The rows of the side-by-side check: the total's and each term's largest difference."""
+    if verification.error:
+        return [ReportRow(0, "", "check", f"not verified: {verification.error}")]
+    head = "matches" if verification.matches else "MISMATCH"
+    rows = [ReportRow(0, "(total)", "check", f"{head}: largest difference {verification.total_diff:.3g} "
+                                             f"on {verification.transitions} transitions")]
+    rows += [ReportRow(0, k, "check", f"largest difference {v:.3g}") for k, v in verification.term_diffs.items()]
+    return rows
+
+
+def _verify(inputs: tuple[Any, Any], state: TaskState) -> Any:
+    """Worker: run the original in the sandbox beside the design (seconds)."""
+    from studio.export.importer.verify import verify
+
+    result, task = inputs
+    state.set_status("checking the design against the original (sandbox)…")
+    return verify(result, task)
 
 
 def _computed_on(source: str, function: str) -> dict[str, int]:
@@ -161,8 +189,15 @@ class ImportDialog(QDialog):
         browse = QPushButton("Browse…")
         browse.clicked.connect(self.browse)
         self.path_edit.editingFinished.connect(self.reload)
-        note = QLabel("The file is read, never run: only plain arithmetic over the task's features "
-                      "becomes terms.")
+        self.function = QComboBox()
+        self.function.setToolTip("The function or method to import (self is the task's environment)")
+        self.function.activated.connect(self.reload)
+        self.verification: Any = None
+        self._checker = TaskRunner(self)
+        self._checker.finished.connect(self._checked)
+        self._checker.failed.connect(lambda msg, _tb: self._checked_failed(msg))
+        note = QLabel("The file is read, never run here: the original runs only in the sandbox, "
+                      "to check the design against it.")
         note.setStyleSheet("color: palette(mid);")
         self.allow_code = QCheckBox(OPT_IN_TEXT)
         self.allow_code.setToolTip(
@@ -208,6 +243,8 @@ class ImportDialog(QDialog):
         top.addWidget(QLabel("File:"))
         top.addWidget(self.path_edit, 1)
         top.addWidget(browse)
+        top.addWidget(QLabel("Function:"))
+        top.addWidget(self.function)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(note)
@@ -253,18 +290,54 @@ class ImportDialog(QDialog):
             return self._fail(f"{path}: not a text file; choose the Python file that defines the reward.")
         except OSError as exc:
             return self._fail(f"Cannot read the file: {user_message(exc) or exc}")
+        self._fill_functions(source)
         try:
             self.result = import_reward(source, task.env_id, task.catalog.names(),
+                                        function=self.function.currentText() or "compute_reward",
                                         allow_code=self.allow_code.isChecked(),
                                         name=_design_name(path))
         except Exception as exc:
             message = user_message(exc)
             if message is None:
                 raise
-            return self._fail(f"{path.name}: {message}. The file must define "
-                              "compute_reward(...) ending with 'return total, {\"name\": value, ...}'.")
+            return self._fail(f"{path.name}: {message}")
         self._show(self.result, source)
+        self.verification = None
+        self._checker.start(_verify, (self.result, task))
         return True
+
+    def _fill_functions(self, source: str) -> None:
+        """The file's functions and methods in the chooser; keep the choice, else a known name."""
+        import ast
+
+        try:
+            names = [n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)]
+        except SyntaxError:
+            return
+        current = self.function.currentText()
+        if names == [self.function.itemText(i) for i in range(self.function.count())]:
+            return
+        self.function.clear()
+        self.function.addItems(names)
+        preferred = [current, "compute_reward", "_get_rew", "get_reward", "compute_rewards", "reward"]
+        pick = next((n for n in preferred if n in names), names[0] if names else "")
+        self.function.setCurrentText(pick)
+
+    def _checked(self, verification: Any) -> None:
+        self.verification = verification
+        if self.result is not None:
+            self.result.verification = verification
+        for row in check_rows(verification):
+            self._add_row(row)
+        mismatch = not verification.error and not verification.matches
+        self.import_button.setText("Import anyway (differs from the original)" if mismatch else
+                                   "Import as new design")
+        self.summary.setText(self.summary.text() + " " + (
+            "<b>The design differs from the original</b> (see the check rows)." if mismatch else
+            "Checked against the original." if not verification.error else "Not checked."))
+
+    def _checked_failed(self, message: str) -> None:
+        self._add_row(ReportRow(0, "", "check", f"not verified: {message}"))
 
     def _clear(self) -> None:
         self.error_label.hide()
@@ -287,24 +360,31 @@ class ImportDialog(QDialog):
             parts.append(f"<b>{n_skip}</b> not imported (tick the option above to keep them as "
                          "sandboxed code)")
         self.summary.setText("; ".join(parts) + ".")
-        self.rows = report_rows(result)
-        colours = {"term": TERM, "sandboxed code": CODE, "not imported": SKIPPED}
-        for row in self.rows:
-            r = self.table.rowCount()
-            self.table.insertRow(r)
-            cells = (str(row.line) if row.line else "", row.component or "—", row.outcome, row.detail)
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, row.line)
-                item.setToolTip(row.detail)
-                colour = colours.get(row.outcome)
-                if colour is not None:
-                    item.setBackground(QBrush(colour))
-                self.table.setItem(r, c, item)
+        self.rows = []
+        self.import_button.setText("Import as new design")
+        for row in report_rows(result):
+            self._add_row(row)
         self.table.resizeRowsToContents()
         self.source.setPlainText(source)
         self._mark_source()
         self.import_button.setEnabled(bool(result.terms or result.code_terms))
+
+    def _add_row(self, row: ReportRow) -> None:
+        colours = {"term": TERM, "sandboxed code": CODE, "not imported": SKIPPED}
+        self.rows.append(row)
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        cells = (str(row.line) if row.line else "", row.component or "—", row.outcome, row.detail)
+        for c, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, row.line)
+            item.setToolTip(row.detail)
+            colour = colours.get(row.outcome)
+            if row.outcome == "check" and row.detail.startswith(("MISMATCH", "not verified")):
+                colour = SKIPPED
+            if colour is not None:
+                item.setBackground(QBrush(colour))
+            self.table.setItem(r, c, item)
 
     def _mark_source(self) -> None:
         colours = {"term": TERM, "sandboxed code": CODE, "not imported": SKIPPED}
@@ -332,7 +412,7 @@ class ImportDialog(QDialog):
 
     def unsupported_lines(self) -> dict[int, str]:
         """Line number -> why, for every line that did not become a term (tests, summaries)."""
-        return {r.line: r.detail for r in self.rows if r.outcome != "term"}
+        return {r.line: r.detail for r in self.rows if r.outcome not in ("term", "check")}
 
     # --- importing ---------------------------------------------------------------------------
     def import_as_new_design(self) -> Design | None:
@@ -343,6 +423,11 @@ class ImportDialog(QDialog):
             return None
         design: Design = self.result.design.copy()
         design.meta = {**design.meta, "file": self.path_edit.text().strip()}
+        v = self.verification
+        if v is not None and not v.error and not v.matches:  # the UI's --accept-mismatch
+            design.description = (f"WARNING: imported although its reward differs from the original "
+                                  f"{self.result.function} by up to {v.total_diff:.3g} on {v.transitions} "
+                                  "transitions.\n" + design.description).strip()
         from studio.ui.editor.session import DesignSession
 
         session = getattr(self.parent(), "session", None)
@@ -388,6 +473,6 @@ def open_import_dialog(context: AppContext, parent: QWidget | None = None,
 def menu_actions(window: Any) -> list[QAction]:
     """``File › Import reward code…`` for the main window (``window.context``)."""
     action = QAction("&Import reward code…", window)
-    action.setStatusTip("Import a Eureka-style compute_reward function as a new design")
+    action.setStatusTip("Import a reward function (Gymnasium _get_rew, Eureka compute_reward...) as a new design")
     action.triggered.connect(lambda: open_import_dialog(window.context, window))
     return [action]

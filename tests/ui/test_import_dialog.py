@@ -110,7 +110,8 @@ def test_unreadable_files_are_messages(make_import: Any, tmp_path: Path) -> None
     bad = tmp_path / "bad.py"
     bad.write_text("def reward(x):\n    return x\n")
     assert not dialog.load_file(bad)
-    assert "compute_reward" in dialog.error_label.text() and "Traceback" not in dialog.error_label.text()
+    text = dialog.error_label.text()  # one report, every reason, no traceback
+    assert "argument 'x' is not a feature" in text and text.count("line 1:") == 1 and "Traceback" not in text
     assert not dialog.import_button.isEnabled() and dialog.import_as_new_design() is None
     assert editor.context.design is before
 
@@ -152,3 +153,27 @@ def test_import_from_the_main_window_starts_a_new_unsaved_design(make_main_windo
     assert "eureka_halfcheetah_imported (unsaved)" in win.windowTitle()
     assert [t.name for t in win.context.design.terms()] == [
         "speed_reward", "level_reward", "ctrl_penalty", "height_bonus"]
+
+
+def test_gymnasium_method_is_checked_against_the_original_in_the_background(
+    qtbot: Any, make_editor: Any, tmp_path: Path
+) -> None:
+    import inspect
+    import textwrap
+
+    import gymnasium as gym
+
+    src = tmp_path / "cheetah_rew.py"  # Gymnasium's own method, as pasted from its source
+    src.write_text(textwrap.dedent(inspect.getsource(type(gym.make("HalfCheetah-v5").unwrapped)._get_rew)))
+    editor = make_editor()
+    dialog = ImportDialog(editor.context, editor)
+    qtbot.addWidget(dialog)
+    assert dialog.load_file(src)
+    assert dialog.function.currentText() == "_get_rew"
+    terms = {r.component: r.detail for r in dialog.rows if r.outcome == "term"}
+    assert terms["reward_ctrl"].startswith("linear(sum(square(action)))") and "weight -0.1" in terms["reward_ctrl"]
+    qtbot.waitUntil(lambda: any(r.outcome == "check" for r in dialog.rows), timeout=60_000)  # a worker thread
+    checks = {r.component: r.detail for r in dialog.rows if r.outcome == "check"}
+    assert "(total)" in checks, checks
+    assert checks["(total)"].startswith("matches") and set(checks) == {"(total)", "reward_forward", "reward_ctrl"}
+    assert dialog.import_button.text() == "Import as new design"

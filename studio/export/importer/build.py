@@ -234,8 +234,8 @@ def import_reward(
                 scope[a] = derived[a]
                 missing.remove(a)
     for a in missing:
-        why = f"argument '{a}' is not a feature of {task}"
-        issue(parsed.fdef, why + ": what reads it cannot be a term")
+        why = f"argument '{a}' is not a feature of {task}: what reads it cannot be a term"
+        issue(parsed.fdef, why)
         scope[a] = _Tainted(NotExpressible(parsed.fdef, why))
     result.args = {a: v for a, v in scope.items() if isinstance(v, str)}
     assigned: dict[str, ast.expr] = {}
