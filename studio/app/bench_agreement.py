@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
         record_s = time.perf_counter() - t0
         infos = service.rollouts(args.env)[: args.rollouts]
         returns = {r.id: float(r.design_return or 0.0) for r in infos}
-        for tiers in _rank_sets(returns, args.rankings, rng):
+        # A reused workspace keeps its rankings; only the missing ones are added.
+        missing = args.rankings - len([r for r in service.rankings() if r.annotator == "bench"])
+        for tiers in _rank_sets(returns, max(missing, 0), rng):
             service.save_ranking(tiers, annotator="bench")
 
         fresh = RankingService(ws)

@@ -142,17 +142,21 @@ def _derive(model: mujoco.MjModel, rows: Mapping[str, np.ndarray], ctrl: np.ndar
     n = int(rows["qpos"].shape[0])
     d = mujoco.MjData(model)
     out = {k: np.zeros((n, *np.shape(getattr(d, k)))) for k in _DERIVED}
+    # Every row overwrites the whole state and the control; the other inputs (applied
+    # forces, mocap poses) stay at their defaults, which stepping never changes.
+    qpos, qvel, act, warm, time = (rows[k] for k in STATE_FIELDS)
+    views = [(out[k], getattr(d, k)) for k in _DERIVED]
     for i in range(n):
-        mujoco.mj_resetData(model, d)
-        _write(d, {k: v[i] for k, v in rows.items()})
+        d.qpos[:], d.qvel[:], d.act[:], d.qacc_warmstart[:] = qpos[i], qvel[i], act[i], warm[i]
+        d.time = float(time[i])
         d.ctrl[:] = ctrl[i]
         if substep:
             mujoco.mj_step(model, d)
             mujoco.mj_rnePostConstraint(model, d)
         else:
             mujoco.mj_forward(model, d)
-        for k in _DERIVED:
-            out[k][i] = getattr(d, k)
+        for dst, src in views:
+            dst[i] = src
     return out
 
 
