@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,6 +36,8 @@ from studio.core.design import Design, EventTerm, Group, Term, param_json
 ADDED = QColor("#dff3e0")
 REMOVED = QColor("#fbe1e1")
 CHANGED = QColor("#fff1cc")
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
+"""Data role of every cell of a row: ``added``, ``removed``, ``changed`` or ``same``."""
 
 
 @dataclass
@@ -177,6 +180,7 @@ class VersionDiffDialog(QDialog):
                          fname, _fmt(va), _fmt(vb))
                 for c, text in enumerate(cells):
                     item = QTableWidgetItem(text)
+                    item.setData(STATUS_ROLE, d.status)
                     if color is not None:
                         item.setBackground(QBrush(color))
                     if d.status == "changed" and c >= 2:

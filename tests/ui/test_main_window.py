@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.store import Workspace
-from studio.ui.version_diff import REMOVED, VersionDiffDialog, diff_designs
+from studio.ui.version_diff import STATUS_ROLE, VersionDiffDialog, diff_designs
 
 DOCKS = ["Workspace", "Reward editor", "Viewer", "Plots", "Training", "Log"]
 
@@ -95,7 +95,9 @@ def test_save_makes_a_new_version_and_the_diff_highlights_the_weight(make_main_w
                if dialog.table.item(r, 2).text() == "weight")
     item = dialog.table.item(row, 4)
     assert item.text() == "-0.5" and item.font().bold()
-    assert dialog.table.item(row, 0).background().color().name() == "#fff1cc"
+    assert dialog.table.item(row, 0).data(STATUS_ROLE) == "changed"
+    same = dialog.table.item(row, 0).background().color()
+    assert same != dialog.table.palette().base().color()  # the changed row is highlighted
     assert dialog.left.extraSelections()  # the JSON panes mark the changed lines
     dialog.close()
 
@@ -174,7 +176,15 @@ def test_diff_lists_added_and_removed_terms():
     assert by["x"].status == "changed" and by["x"].fields == {"weight": (1.0, 2.0)}
     assert by["y"].status == "removed" and by["z"].status == "added"
     assert by["reward"].fields == {"children": ("x, y", "x, z")}
-    assert REMOVED.name() == "#fbe1e1"
+    dialog = VersionDiffDialog(a, b, "d v1", "d v2")
+    status = {dialog.table.item(r, 0).text(): dialog.table.item(r, 0).data(STATUS_ROLE)
+              for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text()}
+    assert status == {"x": "changed", "y": "removed", "z": "added", "reward": "changed"}
+    colours = {s: next(dialog.table.item(r, 0).background().color().name()
+                       for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text() == n)
+               for n, s in (("y", "removed"), ("z", "added"), ("x", "changed"))}
+    assert len(set(colours.values())) == 3  # removed, added and changed look different
+    dialog.deleteLater()
 
 
 def test_window_module_imports_neither_torch_nor_mujoco():
@@ -239,3 +249,41 @@ def test_tools_menu_opens_the_epic_comparison_with_the_current_version(make_main
     assert dialogs[0].widget.checked_ids() == [win.context.current_version_id]
     dialogs[0].close()
     assert win.act_import.text() == "&Import reward code…"
+
+
+def test_the_real_window_follows_a_slider_drag_in_the_curve_the_plots_and_the_viewer(
+        make_main_window, tmp_path, qtbot):
+    import numpy as np
+    import pytest
+
+    win = make_main_window(tmp_path / "ws", external_panels=True, task="InvertedPendulum-v5")
+    viewer, plots = win.panels["Viewer"], win.panels["Plots"]
+    assert type(viewer).__name__ == "ViewerPanel" and type(plots).__name__ == "PlotsPanel"
+    term = win.context.design.find("alive")  # healthy (1 while balanced) × weight
+    tree = win.editor.tree
+    rect = tree.visualRect(win.editor.tree_model.index_of(term, 0))
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert win.editor.selected() is term
+    qtbot.waitUntil(lambda: plots.evaluated is not None and "alive" in plots.evaluated.components,
+                    timeout=60_000)
+    qtbot.waitUntil(lambda: viewer.view.overlay is not None
+                    and viewer.view.overlay.components.get("alive") == pytest.approx(1.0), timeout=30_000)
+    recorded = plots.evaluated.components["alive"].copy()
+    assert recorded.max() == pytest.approx(1.0)
+
+    slider = win.editor.term_inspector.weight.slider
+    slider.setSliderDown(True)  # a drag, as the mouse makes it
+    for pos in range(slider.value(), slider.value() + 200, 40):
+        slider.setValue(pos)
+    slider.setSliderDown(False)
+    weight = term.weight
+    assert weight > 1.5
+
+    curve = win.editor.term_inspector.curve
+    _, shaped = curve.curve.getData()
+    _, weighted = curve.weighted.getData()
+    np.testing.assert_allclose(weighted, weight * shaped)
+    qtbot.waitUntil(lambda: np.allclose(plots.evaluated.components["alive"], weight * recorded),
+                    timeout=30_000)
+    qtbot.waitUntil(lambda: viewer.view.overlay.components.get("alive") == pytest.approx(weight),
+                    timeout=30_000)

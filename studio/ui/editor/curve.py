@@ -71,6 +71,7 @@ class ShapeCurve(pg.PlotWidget):  # type: ignore[misc]
         self.setMenuEnabled(False)
         self._key: tuple[Any, ...] | None = None
         self._x = np.linspace(-1.0, 1.0, N_POINTS)
+        self._colour_of: str | None = None
 
     def show_term(self, term: Term | None, catalog: FeatureCatalog | None) -> None:
         """Draw ``term``'s curve; reuses the x grid while the source is unchanged.
@@ -92,6 +93,11 @@ class ShapeCurve(pg.PlotWidget):  # type: ignore[misc]
             self.setLabel("bottom", f"{term.source}{unit}")
         y = shaped(term, self._x)
         weight = param_value(term.weight, 0)
+        if self._colour_of != term.name:  # the term's colour, as in the plots and the viewer
+            from studio.ui.term_colours import term_colour
+
+            self.curve.setPen(pg.mkPen(term_colour(term.name), width=2.2))
+            self._colour_of = term.name
         self.curve.setData(self._x, y)
         self.weighted.setData(self._x, weight * y)
 

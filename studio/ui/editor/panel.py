@@ -197,6 +197,9 @@ class RewardEditor(QWidget):
         self._derived_timer.start()
 
     def _after_reset(self) -> None:
+        from studio.ui.term_colours import assign_design
+
+        assign_design(self.model.design)  # terms get their colours in tree order
         self.tree.expandAll()
         self.tree.resizeColumnToContents(0)
         terms = self.model.design.terms()

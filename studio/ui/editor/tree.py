@@ -171,6 +171,10 @@ class DesignTreeModel(QAbstractItemModel):
             return self._tooltip(obj)
         if role == LEVEL_ROLE:
             return self.level(getattr(obj, "name", None))
+        if role == Qt.ItemDataRole.DecorationRole and col == 1 and isinstance(obj, Term | EventTerm):
+            from studio.ui.term_colours import term_colour
+
+            return QColor(term_colour(obj.name))  # the term's colour in every chart
         if role == Qt.ItemDataRole.ForegroundRole:
             name = getattr(obj, "name", None)
             if name in self.problems and col in (0, 1):

@@ -14,12 +14,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from studio.ui.term_colours import term_colour
+
 PALETTE = ["#4c9be8", "#f0a04b", "#5cc37a", "#e05d5d", "#a47de0", "#d9c34c", "#4cc9d1",
            "#e07ab8", "#9aa0a6", "#8ccf4d"]
 
 
 def colour(i: int) -> str:
-    """The i-th term colour (stable across the panel's views)."""
+    """The i-th colour of the palette (terms use :func:`studio.ui.term_colours.term_colour`)."""
     return PALETTE[i % len(PALETTE)]
 
 
@@ -66,9 +68,9 @@ class EpisodeChart(QWidget):
         up = pg.PlotDataItem(x, np.zeros(n), pen=None)
         down = pg.PlotDataItem(x, np.zeros(n), pen=None)
         up_y, down_y = np.zeros(n), np.zeros(n)
-        for i, (name, values) in enumerate(components.items()):
+        for name, values in components.items():
             v = np.nan_to_num(np.asarray(values, dtype=np.float64))
-            col = colour(i)
+            col = term_colour(name)  # one colour per term, everywhere
             pen = pg.mkPen(col, width=1)
             brush = pg.mkBrush(pg.mkColor(col).red(), pg.mkColor(col).green(),
                                pg.mkColor(col).blue(), 150)
@@ -110,7 +112,7 @@ class HistogramChart(QWidget):
         """One step-outlined histogram per entry of ``values``."""
         self.plot.clear()
         self.histograms = {}
-        for i, (name, v) in enumerate(values.items()):
+        for name, v in values.items():
             a = np.asarray(v, dtype=np.float64)
             a = a[np.isfinite(a)]
             if a.size == 0:
@@ -119,7 +121,7 @@ class HistogramChart(QWidget):
             if hi <= lo:
                 lo, hi = lo - 0.5, hi + 0.5
             counts, edges = np.histogram(a, bins=bins, range=(lo, hi))
-            col = colour(i)
+            col = term_colour(name)  # one colour per term, everywhere
             self.plot.plot(edges, counts, stepMode="center", fillLevel=0,
                            brush=pg.mkBrush(col + "40"), pen=pg.mkPen(col, width=1.5), name=name)
             self.histograms[name] = (counts, edges)

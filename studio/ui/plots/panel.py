@@ -50,6 +50,7 @@ from studio.ui.plots.jobs import (
     record_task,
 )
 from studio.ui.plots.stats import StatsTable
+from studio.ui.widgets import MessageLabel
 from studio.ui.workers import TaskRunner
 
 REDRAW_MS = 100
@@ -92,6 +93,8 @@ class PlotsPanel(QWidget):
         self._live: deque[tuple[int, dict[str, float], float | None, bool]] = deque(maxlen=LIVE_STEPS)
         self._live_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
         self._live_timer.timeout.connect(self._draw_live)
+        self._heat_chosen = False
+        """The user picked the heat map's features (else: two the design reads)."""
         self._build()
         context.designChanged.connect(lambda _d: self._eval_timer.start())
         context.taskChanged.connect(lambda _t: self._on_task())
@@ -113,7 +116,8 @@ class PlotsPanel(QWidget):
         self.progress = QProgressBar(maximum=100, textVisible=False)
         self.progress.setMaximumWidth(120)
         self.progress.setVisible(False)
-        self.status = QLabel("")
+        # One elided line (full text in the tooltip): a long error never widens the dock.
+        self.status = MessageLabel()
         self.live_box = QCheckBox("Live from viewer")
         self.live_box.setToolTip("Plot the episode the viewer is playing, as it plays")
         self.live_box.toggled.connect(self._on_live_toggled)
@@ -139,6 +143,10 @@ class PlotsPanel(QWidget):
             controls.addWidget(QLabel(label))
             controls.addWidget(w)
             w.currentIndexChanged.connect(lambda _i: self._heat_timer.start())
+        for w in (self.x_combo, self.y_combo):
+            w.activated.connect(lambda _i: setattr(self, "_heat_chosen", True))
+            w.setToolTip("A feature along this axis (at first, two features the design reads); "
+                         "the others are held at the chosen step's state")
         controls.addWidget(self.state_label)
         controls.addWidget(self.state_slider, 1)
         self.state_slider.valueChanged.connect(self._on_state_moved)
@@ -206,6 +214,12 @@ class PlotsPanel(QWidget):
             if current in names:
                 combo.setCurrentText(current)
             combo.blockSignals(False)
+        read = [n for n in _features_read(self._ctx.design) if n in names]
+        for combo, want in ((self.x_combo, read[:1]), (self.y_combo, read[1:2])):
+            if want and not self._heat_chosen:  # two features the design reads, until the user picks
+                combo.blockSignals(True)
+                combo.setCurrentText(want[0])
+                combo.blockSignals(False)
         if self.x_combo.currentIndex() == self.y_combo.currentIndex() and len(names) > 1:
             self.y_combo.setCurrentIndex((self.x_combo.currentIndex() + 1) % len(names))
         self.reevaluate()
@@ -225,7 +239,7 @@ class PlotsPanel(QWidget):
 
     @Slot(str, str)
     def _on_failed(self, message: str, _tb: str) -> None:
-        self.status.setText(message)
+        self.status.set_message(message, "error")
 
     def _on_task(self) -> None:
         self.trace, self.evaluated = None, None
@@ -250,6 +264,8 @@ class PlotsPanel(QWidget):
 
     @Slot(object)
     def _on_evaluated(self, ev: Evaluated) -> None:
+        if self.status.level == "error":
+            self.status.clear_message()  # the design changed and evaluates: the error is gone
         self.evaluated = ev
         self._show(ev)
         self.updated.emit()
@@ -262,7 +278,7 @@ class PlotsPanel(QWidget):
             return
         self.evaluated = None
         self._show(None)
-        self.status.setText(f"Cannot evaluate the design: {message}")
+        self.status.set_message(f"Cannot evaluate the design: {message}", "error")
 
     def _show(self, ev: Evaluated | None) -> None:
         self.findings.clear()
@@ -376,3 +392,19 @@ class PlotsPanel(QWidget):
     def series(self, term: str) -> np.ndarray | None:
         """The values plotted for ``term`` along the episode, or None when it is not shown."""
         return self.episode.term_values.get(term)
+
+
+def _features_read(design: Any) -> list[str]:
+    """Features the design's enabled terms read, in tree order (for the heat map's axes)."""
+    from studio.core.expr import ExpressionError, parse
+
+    out: list[str] = []
+    for term in design.terms():
+        if not term.enabled:
+            continue
+        try:
+            names = sorted(parse(term.source).names)
+        except ExpressionError:
+            continue
+        out += [n for n in names if n not in out]
+    return out
