@@ -379,6 +379,19 @@ class RefineService:
                 "best_task_score": max(best) if best else float("nan"),
                 "llm_calls": calls, "llm_retries": retries}
 
+    def status(self, experiment_id: int) -> tuple[str, str | None]:
+        """The experiment's status (``running``, ``paused``, ``awaiting_ranking``, ``done``,
+        ``failed``) and its error message."""
+        with self.workspace.session() as s:
+            exp = rstore.get_experiment(s, experiment_id)
+            return exp.status, exp.error
+
+    def curve(self, run_id: int, key: str = "charts/episodic_return") -> tuple[list[int], list[float]]:
+        """A candidate run's metric series (for the panel's curve)."""
+        with self.workspace.session() as s:
+            steps, values = repo.metric_series(s, run_id, key)
+            return list(steps), [float(v) for v in values]
+
     def close(self) -> None:
         """Stop every live candidate run (each checkpoints) and release the runner."""
         for ctl in self._controllers.values():

@@ -247,6 +247,9 @@ class MainWindow(QMainWindow):
         self.act_rank = tools.addAction(
             "&Rank rollouts…", lambda: self._open_dialog("studio.ui.ranking", "open_ranking_dialog"))
         self.act_rank.setShortcut(QKeySequence("Ctrl+R"))
+        self.act_refine = tools.addAction(
+            "Re&finement…", lambda: self._open_dialog("studio.ui.refine", "open_refine_dialog"))
+        self.act_refine.setToolTip("Rounds of candidates trained, ranked and improved (ICPL)")
 
         help_ = bar.addMenu("&Help")
         self.act_docs = help_.addAction("&Documentation", self.show_documentation)

@@ -1,0 +1,68 @@
+"""The Refinement panel drives one round: real training processes, real videos, a ranking
+made with keys in the ranking view it opens, then the loop finishes by itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from studio.core.design import Design, Group, Term
+
+ENV = "InvertedPendulum-v5"
+
+
+def test_panel_runs_a_round_opens_the_ranking_view_and_finishes_after_the_ranking(
+        qtbot: Any, tmp_path: Path) -> None:
+    from studio.app.refine import RefineService
+    from studio.store import Workspace
+    from studio.train.runners.local import LocalRunner
+    from studio.ui.refine.panel import RefinePanel
+
+    design = Design("pendulum", ENV, Group("reward", [Term("alive", "healthy"),
+                                                      Term("effort", "ctrl_sq", weight=-0.5)]))
+    ws = Workspace.open(tmp_path / "ws")
+    service = RefineService(ws, runner=LocalRunner(cpu_slots=2, gpu=False))
+    panel = RefinePanel(service, design, ENV)
+    qtbot.addWidget(panel)
+    panel.show()
+    try:
+        panel.rounds.setValue(1)
+        panel.k.setValue(2)
+        panel.steps.setValue(512)
+        panel.rollout_steps.setValue(20)
+        panel.rank.setCurrentText("app")
+        assert panel.start_btn.isEnabled() and not panel.rank_btn.isEnabled()
+        with qtbot.waitSignal(panel.rankingOpened, timeout=400_000) as opened:
+            qtbot.mouseClick(panel.start_btn, Qt.MouseButton.LeftButton)
+        view = opened.args[0]
+        qtbot.addWidget(view)
+        # The tree shows the round and both candidates, recorded, with where they trained.
+        top = panel.tree.topLevelItem(0)
+        assert top.text(0) == "round 1" and top.childCount() == 2
+        assert [top.child(i).text(1) for i in range(2)] == ["recorded", "recorded"]
+        assert all(top.child(i).text(2).startswith("local pid") for i in range(2))
+        assert panel.rank_btn.isEnabled() and not panel.start_btn.isEnabled()
+        # The selected candidate's training curve is drawn from its stored metrics.
+        panel.tree.setCurrentItem(top.child(0))
+        xs, _ys = panel.curve.getData()
+        assert xs is not None and len(xs) > 0
+        # Rank with keys: video 2 first, then video 1; Enter saves and the loop resumes.
+        qtbot.waitUntil(lambda: all(c.video is not None and c.video.done for c in view.cells),
+                        timeout=30_000)
+        view.setFocus()
+        for key in (Qt.Key.Key_2, Qt.Key.Key_1, Qt.Key.Key_Return):
+            qtbot.keyClick(view, key)
+        exp = panel.experiment
+        assert exp is not None
+        qtbot.waitUntil(lambda: service.status(exp)[0] == "done", timeout=60_000)
+        state = service.state(exp)
+        rollouts = [c.rollout_id for c in state.rounds[0].candidates]
+        (stored,) = service.ranking.rankings(round_id=state.rounds[0].id)
+        assert stored.tiers == [[rollouts[1]], [rollouts[0]]]
+        qtbot.waitUntil(lambda: panel.start_btn.isEnabled(), timeout=10_000)
+        assert "done" in panel.status.text()
+    finally:
+        panel.shutdown()
+        ws.close()
