@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -258,28 +257,6 @@ class RunController:
         if close is not None:
             close()
         self._process = None
-        return True
-
-    def stop_and_wait(self, timeout_s: float = 60.0, *, idle: Callable[[], None] | None = None,
-                      should_force: Callable[[], bool] = lambda: False) -> bool:
-        """Stop the run and keep saving its messages until it ends (checkpoint, ``stopped``).
-
-        ``idle()`` runs between polls (the GUI processes events there); when
-        ``should_force()`` turns true or ``timeout_s`` passes, :meth:`force_stop` ends it.
-        Returns True when the run ended by itself.
-        """
-        self.stop()
-        deadline = time.monotonic() + timeout_s
-        while self.active and self._process is not None:
-            out = self.poll()
-            if out.finished is not None or out.failed is not None:
-                break
-            if should_force() or time.monotonic() > deadline:
-                self.force_stop()
-                return False
-            if out.empty:
-                (idle or (lambda: time.sleep(0.05)))()
-                time.sleep(0.02)
         return True
 
     def force_stop(self) -> None:
