@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from studio.core.design import Design
+from studio.sim.actions import sampling_bounds
 from studio.train.messages import Marker, Message, Metrics, Progress, Snapshot
 from studio.train.replay import ReplayBuffer
 from studio.train.rollout import DesignReward, EpisodeStats
@@ -164,7 +165,8 @@ class SAC:
         self.feature_names = None if feature_names is None else list(feature_names)
         self.reward = DesignReward(_as_design(design), design_version, self.feature_names, d)
         self.pending_design: tuple[Mapping[str, Any], str] | None = None
-        low, high = (torch.as_tensor(np.clip(b, -1e6, 1e6), dtype=torch.float32, device=d) for b in action_bounds(env))
+        # The tanh squash needs finite bounds: [-1, 1] where an actuator is unlimited.
+        low, high = (torch.as_tensor(b, dtype=torch.float32, device=d) for b in sampling_bounds(*action_bounds(env)))
         self.low, self.high = low, high
         self.buffer = ReplayBuffer(min(c.buffer_size, c.total_timesteps), env.obs_dim, env.act_dim,
                                    self.reward.feature_names, d)

@@ -59,3 +59,14 @@ def test_a_run_started_from_the_panel_uses_the_tuned_preset(qtbot, tmp_path) -> 
     finally:
         panel.shutdown()
         ws.close()
+
+
+def test_a_sac_design_marker_says_how_many_transitions_were_relabelled(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = TrainingPanel(AppContext())
+    qtbot.addWidget(panel)
+    try:
+        panel._draw_marker(7, 4096, "design", {"version_id": None, "relabelled": 12345, "relabel_s": 0.042})
+        (run_id, step, text), = panel.curves.marker_labels()
+        assert (run_id, step) == (7, 4096) and "12,345 re-labelled in 0.04 s" in text
+    finally:
+        panel.shutdown()

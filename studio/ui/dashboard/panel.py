@@ -17,12 +17,14 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -183,7 +185,7 @@ class TrainingPanel(QWidget):
         split.setStretchFactor(1, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        lay.addLayout(bar)
+        lay.addWidget(_scrolling(bar))  # the controls scroll rather than widen the dock
         lay.addWidget(self.status)
         lay.addWidget(split, 1)
 
@@ -369,7 +371,12 @@ class TrainingPanel(QWidget):
     def _draw_marker(self, run_id: int, step: int, kind: str, payload: dict[str, Any]) -> None:
         if kind == "design":
             # The marker names the version by its number (v2), not its database id.
-            self.curves.add_marker(run_id, step, self._version_label(payload.get("version_id")))
+            label = self._version_label(payload.get("version_id"))
+            if "relabelled" in payload:  # SAC re-labelled its replay buffer under the new design
+                label += f" · {payload['relabelled']:,} re-labelled in {payload.get('relabel_s', 0):.2f} s"
+                if payload.get("dropped"):
+                    label += f", {payload['dropped']:,} dropped"
+            self.curves.add_marker(run_id, step, label)
         elif kind == "design_rejected":
             self.curves.add_marker(run_id, step, "rejected")
             self._set_status(f"The design was rejected by the run: {payload.get('error', '')}",
@@ -624,3 +631,18 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(active)
         self.apply_button.setEnabled(active)
         self.pause_button.setText("Resume" if active and ctl.status == "paused" else "Pause")
+
+
+def _scrolling(layout: QHBoxLayout) -> QScrollArea:
+    """A row of controls in a horizontal scroll area: it never sets the dock's minimum width."""
+    holder = QWidget()
+    layout.setContentsMargins(0, 0, 0, 0)
+    holder.setLayout(layout)
+    area = QScrollArea()
+    area.setWidget(holder)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    area.setFixedHeight(holder.sizeHint().height() + 14)
+    return area
