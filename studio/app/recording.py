@@ -172,6 +172,7 @@ def record_rollout_files(ws: Workspace, env_id: str, policy: str | Path, *,
             # Frame t shows the state after step t, the one step t's reward scores.
             record_qpos(video_abs, task.model, trace.qpos[1:], fps=1.0 / task.dt,
                         width=size[0], height=size[1], track=1, offsamples=0,
+                        preset="superfast",
                         state=_Part(state, 20.0, 100.0) if state is not None else None)
         except RenderCancelled as exc:
             trace_abs.unlink(missing_ok=True)

@@ -49,16 +49,21 @@ class VideoWriter:
         path: the final file; it appears only when the writer closes without error.
         fps: frames per second.
         crf: H.264 constant rate factor (lower is better and bigger; 23 is x264's default).
+        preset: x264's speed preset; ``superfast`` takes about 35% less CPU than
+            ``veryfast`` for files about 40% larger (480x480 HalfCheetah: 3.6 s against
+            5.6 s of CPU per 1000 frames).
 
     Every frame must be ``uint8`` [H, W, 3] of the size of the first one.
     """
 
-    def __init__(self, path: str | os.PathLike[str], fps: float = 30, crf: int = 23) -> None:
+    def __init__(self, path: str | os.PathLike[str], fps: float = 30, crf: int = 23,
+                 preset: str = "veryfast") -> None:
         if fps <= 0:
             raise ValueError(f"fps must be positive, not {fps}")
         self.path = Path(path)
         self.fps = float(fps)
         self.crf = int(crf)
+        self.preset = str(preset)
         self.frames = 0
         self._target: contextlib.AbstractContextManager[Path] | None = None
         self._tmp = self.path  # replaced by a unique temporary name when writing starts
@@ -106,7 +111,7 @@ class VideoWriter:
             quality=None,
             macro_block_size=2,
             ffmpeg_log_level="error",
-            output_params=["-crf", str(self.crf), "-preset", "veryfast"],
+            output_params=["-crf", str(self.crf), "-preset", self.preset],
         )
         self._gen.send(None)  # starts ffmpeg
 
@@ -136,10 +141,11 @@ class VideoWriter:
 
 
 def record_frames(
-    path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float = 30
+    path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float = 30,
+    preset: str = "veryfast",
 ) -> int:
     """Write ``frames`` (each ``uint8`` [H, W, 3]) to the MP4 file ``path``; return the count."""
-    with VideoWriter(path, fps=fps) as writer:
+    with VideoWriter(path, fps=fps, preset=preset) as writer:
         for frame in frames:
             writer.add(frame)
     return writer.frames
@@ -158,6 +164,7 @@ def record_qpos(
     height: int = 480,
     track: int | str | None = 1,
     state: Any = None,
+    preset: str = "veryfast",
     **renderer_options: Any,
 ) -> int:
     """Render a trajectory of generalised positions (one ``qpos`` [nq] per frame) to ``path``.
@@ -167,7 +174,8 @@ def record_qpos(
     thread, so call this from a worker thread, never the GUI's; ``track`` is the body the
     camera follows (1, the root of most robots); ``renderer_options`` go to
     :class:`~studio.sim.render.OffscreenRenderer` (``offsamples=0`` renders about three
-    times faster on a CPU, without anti-aliasing). ``state`` (Orange-style, optional)
+    times faster on a CPU, without anti-aliasing); ``preset`` is x264's (see
+    :class:`VideoWriter`). ``state`` (Orange-style, optional)
     gets ``set_progress(percent)`` and is polled with ``is_interruption_requested()``.
     Returns the number of frames written.
 
@@ -192,7 +200,7 @@ def record_qpos(
             yield renderer.render(data)
 
     with OffscreenRenderer(model, width, height, track=track, **renderer_options) as renderer:
-        written = record_frames(path, frames(renderer), fps=fps)
+        written = record_frames(path, frames(renderer), fps=fps, preset=preset)
     if state is not None:
         state.set_progress(100.0)
     return written
