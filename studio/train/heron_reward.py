@@ -22,6 +22,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from studio.core.atomic import atomic_path
@@ -107,7 +108,7 @@ class GroupLearner:
     def state_dict(self) -> dict[str, Any]:
         """Model, optimiser and statistics, for checkpoints."""
         # Tensors only (no numpy), so that checkpoints load with ``weights_only=True``.
-        rms = {k: {n: torch.as_tensor(v) for n, v in r.state_dict().items()}
+        rms = {k: {n: torch.as_tensor(v) if isinstance(v, np.ndarray) else v for n, v in r.state_dict().items()}
                for k, r in (("in_rms", self.in_rms), ("out_rms", self.out_rms))}
         return {"model": self.heron.model.state_dict(), "optimizer": self.optimizer.state_dict(), **rms}
 

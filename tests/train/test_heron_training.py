@@ -87,3 +87,23 @@ def test_a_live_reorder_keeps_the_model_and_takes_effect_at_the_next_update() ->
         assert isinstance(tree, Group) and [c.name for c in tree.children] == ["centred", "upright"]
     finally:
         env.close()
+
+
+def test_a_checkpoint_restores_the_model_its_optimiser_and_statistics(tmp_path: Path) -> None:
+    from studio.train.loop import save_checkpoint
+
+    env = make_env(ENV, 2, 0, 1000, None)
+    try:
+        trainer = PPO(_config(3), env, heron_design(), feature_names=catalog_names(ENV))
+        trainer.train_update()
+        save_checkpoint(trainer.state_dict(), tmp_path / "c.pt")
+        again = PPO(_config(3), env, heron_design(), feature_names=catalog_names(ENV))
+        again.load_state_dict(load_checkpoint(tmp_path / "c.pt"))  # weights_only loading
+        a = trainer.reward.learners["tree"]  # type: ignore[attr-defined]
+        b = again.reward.learners["tree"]  # type: ignore[attr-defined]
+        for (k, x), (_, y) in zip(a.heron.model.state_dict().items(), b.heron.model.state_dict().items(), strict=True):
+            assert torch.equal(x, y), k
+        assert float(b.out_rms.count) == float(a.out_rms.count) > 1.0
+        assert b.optimizer.state_dict()["state"][0]["step"] == a.optimizer.state_dict()["state"][0]["step"]
+    finally:
+        env.close()
