@@ -86,7 +86,7 @@ DELEGATED: dict[str, tuple[str, str]] = {
 BENCHES = {
     "sim": "studio.sim.bench_sim",
     "train": "studio.train.bench_train",
-    "viewer": "studio.sim.bench_viewer",
+    "viewer": "studio.ui.bench_viewer",
     "gui": "studio.ui.bench_gui",
     "agreement": "studio.app.bench_agreement",
     "refine": "studio.app.bench_refine",

@@ -1,13 +1,15 @@
-"""How fast the live viewer can go: step a task with random actions and render every step.
+"""The offscreen renderer alone: step a task with random actions and render every step.
 
-Measures the frame rate with the viewer's settings (by default shadows and reflections
-off on CPU backends) and, in the same run, with shadows and reflections on as a
-baseline. Prints readable lines, then exactly one machine-readable line::
+No viewer, no GUI, no thread hand-off: the viewer's real path (worker thread to the
+widget's image) is timed by ``reward-studio bench viewer`` (:mod:`studio.ui.bench_viewer`),
+which runs this for scale in the same run. Here the frame rate is measured with the
+viewer's render settings (by default shadows and reflections off on CPU backends) and,
+in the same run, with shadows and reflections on, which says what those cost. Prints
+readable lines, then exactly one machine-readable line::
 
-    RESULT fps=76.3 width=640 height=480 backend=osmesa baseline_fps=19.9
+    RESULT fps=76.3 width=640 height=480 backend=osmesa shadows_on_fps=19.9
 
-Run it with ``python -m studio.sim.bench_viewer --seconds 5`` (or through the CLI,
-which calls :func:`main`).
+Run it with ``python -m studio.sim.bench_viewer --seconds 5``.
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ def run_viewer_bench(
 
     ``shadows``/``reflections``/``offsamples`` None take the renderer's defaults for the
     backend. With ``baseline``, the same renderer is measured again for ``seconds`` with
-    shadows and reflections on. Returns ``fps``, ``baseline_fps`` (None without a
-    baseline), the per-frame ``step_ms`` and ``render_ms``, and the settings used.
+    shadows and reflections on (what they cost). Returns ``fps``, ``shadows_on_fps`` (that
+    rate; None without it), the per-frame ``step_ms`` and ``render_ms``, and the settings.
     """
     backend = select_gl_backend()
     import gymnasium as gym  # after the backend is chosen: it imports mujoco
@@ -100,18 +102,18 @@ def run_viewer_bench(
         main_run = _measure(env, renderer, seconds)
         result.update(main_run)
         echo(
-            f"  viewer settings : {main_run['fps']:6.1f} fps  (step {main_run['step_ms']:.2f} ms, "
+            f"  renderer alone, viewer settings: {main_run['fps']:6.1f} fps  (step {main_run['step_ms']:.2f} ms, "
             f"render {main_run['render_ms']:.2f} ms per frame)"
         )
-        result["baseline_fps"] = None
+        result["shadows_on_fps"] = None
         if baseline:
             renderer.shadows = renderer.reflections = True
             base = _measure(env, renderer, seconds)
-            result["baseline_fps"] = base["fps"]
-            result["baseline_render_ms"] = base["render_ms"]
+            result["shadows_on_fps"] = base["fps"]
+            result["shadows_on_render_ms"] = base["render_ms"]
             echo(
-                f"  shadows+reflect.: {base['fps']:6.1f} fps  (render {base['render_ms']:.2f} ms "
-                "per frame)"
+                f"  shadows and reflections on: {base['fps']:6.1f} fps  (render "
+                f"{base['render_ms']:.2f} ms per frame: what they cost)"
             )
     env.close()
     return result
@@ -119,11 +121,11 @@ def run_viewer_bench(
 
 def result_line(result: dict[str, Any]) -> str:
     """The one ``RESULT ...`` line of a benchmark result."""
-    base = result.get("baseline_fps")
+    base = result.get("shadows_on_fps")
     base_text = "none" if base is None else f"{base:.1f}"
     return (
         f"RESULT fps={result['fps']:.1f} width={result['width']} height={result['height']} "
-        f"backend={result['backend']} baseline_fps={base_text}"
+        f"backend={result['backend']} shadows_on_fps={base_text}"
     )
 
 
@@ -138,7 +140,7 @@ def _on_off(text: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(
-        prog="bench-viewer", description="Frame rate of the offscreen viewer on this machine."
+        prog="bench_viewer", description="Frame rate of the offscreen renderer alone (no viewer)."
     )
     parser.add_argument("--env", default="HalfCheetah-v5", help="Gymnasium task id")
     parser.add_argument("--width", type=int, default=640)
@@ -147,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--shadows", type=_on_off, default=None, help="on/off (default: auto)")
     parser.add_argument("--reflections", type=_on_off, default=None, help="on/off")
     parser.add_argument("--offsamples", type=int, default=None, help="multisampling samples")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the shadows-on run")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the shadows-and-reflections-on run")
     args = parser.parse_args(argv)
     result = run_viewer_bench(
         env_id=args.env,
