@@ -160,3 +160,36 @@ def test_a_cancelled_recording_stores_nothing(service: RankingService, stop_at: 
         service.record(ENV, "zero", steps=100, state=_StopAt(stop_at), size=(32, 32))
     assert service.rollouts() == []
     assert list((service.workspace.root / "media" / "rollouts").glob("*")) == []
+
+
+def test_a_runs_latest_checkpoint_drives_the_episode(service: RankingService) -> None:
+    from studio.app.rollouts import policy_from_checkpoint
+    from studio.sim.vector import VectorEnv
+    from studio.store import repo
+    from studio.train.loop import save_checkpoint
+    from studio.train.ppo import PPO, PPOConfig
+
+    with VectorEnv(ENV, 1, seed=0) as env:
+        trainer = PPO(PPOConfig(num_envs=1, num_steps=8, hidden=(8,), device="cpu", torch_threads=1),
+                      env,
+                      _design())
+        path, rel = service.workspace.media_path("checkpoints", "c.pt")
+        save_checkpoint(trainer.state_dict(), path)
+    with service.workspace.session() as s:
+        version = repo.save_design_version(s, ENV, "p", _design().to_json())
+        run = repo.create_run(s, version.id)
+        ckpt = repo.add_checkpoint(s, run.id, 8, rel)
+        run_id, ckpt_id, version_id = run.id, ckpt.id, version.id
+    by_run = service.record(ENV, "run", run_id=run_id, design=_design(), steps=10, video=False)
+    assert (by_run.policy, by_run.run_id, by_run.design_version_id) == (
+        f"run:{run_id}@8", run_id, version_id)
+    trace = service.load_trace(by_run.id)
+    act = policy_from_checkpoint(str(path))  # the deterministic actor the run saved
+    low, high = trace.action_low, trace.action_high
+    np.testing.assert_allclose(trace.actions, np.clip(act(trace.obs), low, high), rtol=0, atol=1e-12)
+    by_file = service.record(ENV, str(path), steps=5, video=False)
+    assert by_file.policy == "checkpoint:media/checkpoints/c.pt" and by_file.run_id is None
+    with service.workspace.reading() as s:
+        assert repo.get_rollout(s, by_run.id).checkpoint_id == ckpt_id  # type: ignore[union-attr]
+    with pytest.raises(RankingError, match="Checkpoint file not found"):
+        service.record(ENV, "nowhere.pt", steps=5, video=False)
