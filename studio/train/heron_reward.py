@@ -208,6 +208,14 @@ def make_reward(
     return DesignReward(design, version, catalog, device)
 
 
+def refuse_heron(design: Design, learner: str) -> None:
+    """Raise a clear error for a learner that cannot train a HERON group's model online."""
+    groups = design.heron_groups()
+    if groups:
+        raise ValueError(f"the HERON group {groups[0].name!r} learns its reward model online with PPO; "
+                         f"{learner} cannot train it: choose PPO for this design")
+
+
 def heron_metrics(reward: DesignReward) -> dict[str, float]:
     """The HERON models' metrics since the last call (none for other designs)."""
     return reward.pop_metrics() if isinstance(reward, HeronReward) else {}

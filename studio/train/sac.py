@@ -31,6 +31,7 @@ from torch import nn
 
 from studio.core.design import Design
 from studio.sim.actions import sampling_bounds
+from studio.train.heron_reward import refuse_heron
 from studio.train.messages import Marker, Message, Metrics, Progress, Snapshot
 from studio.train.replay import ReplayBuffer
 from studio.train.rollout import DesignReward, EpisodeStats
@@ -163,6 +164,7 @@ class SAC:
             torch.set_num_threads(c.torch_threads or max(1, min(8, (os.cpu_count() or 2) // 2)))
         seed_everything(c.seed)
         self.feature_names = None if feature_names is None else list(feature_names)
+        refuse_heron(_as_design(design), "SAC")  # its replay relabelling has no online reward model
         self.reward = DesignReward(_as_design(design), design_version, self.feature_names, d)
         self.pending_design: tuple[Mapping[str, Any], str] | None = None
         # The tanh squash needs finite bounds: [-1, 1] where an actuator is unlimited.
@@ -213,6 +215,7 @@ class SAC:
             design = _as_design(document)
             if design.task != self.reward.design.task:
                 raise ValueError(f"the design is for {design.task}, this run trains {self.reward.design.task}")
+            refuse_heron(design, "SAC")
             reward = DesignReward(design, version, self.feature_names, self.device)
         except Exception as exc:  # a bad edit must not end a good run
             return [Marker(self.global_step, "design_rejected", {"version_id": version, "error": str(exc)})]

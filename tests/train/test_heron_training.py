@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from studio.core.design import Design, Factor, Group, Term
@@ -105,5 +106,16 @@ def test_a_checkpoint_restores_the_model_its_optimiser_and_statistics(tmp_path: 
             assert torch.equal(x, y), k
         assert float(b.out_rms.count) == float(a.out_rms.count) > 1.0
         assert b.optimizer.state_dict()["state"][0]["step"] == a.optimizer.state_dict()["state"][0]["step"]
+    finally:
+        env.close()
+
+
+def test_sac_refuses_a_heron_design_with_the_remedy() -> None:
+    from studio.train.sac import SAC, SACConfig
+
+    env = make_env(ENV, 1, 0, 1000, None)
+    try:
+        with pytest.raises(ValueError, match="choose PPO"):
+            SAC(SACConfig(total_timesteps=100, device="cpu"), env, heron_design(), feature_names=catalog_names(ENV))
     finally:
         env.close()
