@@ -115,7 +115,7 @@ class ShortcutsDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(self.table)
         lay.addWidget(buttons)
-        self.resize(620, min(760, 90 + 28 * len(rows)))
+        self.resize(640, min(820, 110 + 30 * len(rows)))
 
     def rows(self) -> list[tuple[str, str, str]]:
         """What the table shows."""

@@ -25,10 +25,12 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QSlider,
     QSplitter,
     QVBoxLayout,
@@ -54,6 +56,7 @@ PLOTS = (("return", "Design return"), ("task", "Task score"), ("terms", "Term re
          ("entropy", "Entropy"), ("approx_kl", "Approximate KL"), ("clipfrac", "Clip fraction"),
          ("losses", "Other losses"))
 COLUMNS = 3
+CHART_MIN_HEIGHT = 170
 RUN_PALETTE = ["#2f6fbf", "#d1693f", "#3f9f5f", "#9f3fbf", "#bf9f3f", "#3fbfbf", "#bf3f6f"]
 
 
@@ -150,8 +153,16 @@ class CurvesView(QWidget):
         self.legend.setObjectName("curves_legend")
         self.legend.setToolTip("What each line is: runs (solid: live, dashed: compared, band: "
                                "seeds' min to max around their mean) and terms (one colour each)")
+        # Each chart keeps a readable height: the charts scroll in a small dock.
+        rows = (len(PLOTS) + COLUMNS - 1) // COLUMNS
+        self.glw.setMinimumHeight(rows * CHART_MIN_HEIGHT)
+        self.glw.setMinimumWidth(COLUMNS * 170)
+        scroll = QScrollArea()
+        scroll.setWidget(self.glw)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.glw)
+        split.addWidget(scroll)
         split.addWidget(self.legend)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 1)

@@ -145,6 +145,11 @@ class TermInspector(NodeForm):
         self.params.dragFinished.connect(model.end_merge)
         self.scale_label = QLabel()
         self.scale_label.setWordWrap(True)
+        self.scale_label.setToolTip(
+            "Effective scale: |weight| × the 95th percentile of |shaped value| over the source's "
+            "typical range. Expected share: this term's scale over all terms' scales, before "
+            "any rollout. The Plots table's 'share in episode' measures the same on a recorded "
+            "episode instead (Help › Documentation: the two share figures).")
         self.curve = ShapeCurve()
         self.check_label = MessageLabel()
         """A finding on this term while editing (NaN on typical states), one elided line."""
@@ -202,7 +207,7 @@ class TermInspector(NodeForm):
             self.scale_label.setText("—")
             return
         text = f"{scale:.3g}  (|weight| × typical magnitude"
-        text += f", {100 * share:.0f}% of the total)" if share is not None else ")"
+        text += f"; expected share {100 * share:.0f}%)" if share is not None else ")"
         if dominant:
             text = f"<b style='color:#c77700'>⚠ dominates:</b> {text}"
         self.scale_label.setText(text)

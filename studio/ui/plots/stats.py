@@ -14,7 +14,12 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidg
 
 from studio.app.detectors import term_statistics
 
-COLUMNS = ("term", "mean", "min", "max", "share", "corr. task", "flags")
+COLUMNS = ("term", "mean", "min", "max", "share in episode", "corr. task", "flags")
+TIPS = {"share in episode": "The term's mean |contribution| over all terms' along the recorded "
+                            "episode (the editor's 'expected share' is computed from typical "
+                            "ranges, before any rollout)",
+        "corr. task": "Correlation of the term with the task's own reward along the episode",
+        "flags": "Dominates (more than 80% of the magnitude) or never changes"}
 
 
 class StatsTable(QTableWidget):
@@ -23,6 +28,9 @@ class StatsTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels(COLUMNS)
+        for c, name in enumerate(COLUMNS):
+            if name in TIPS:
+                self.horizontalHeaderItem(c).setToolTip(TIPS[name])
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
         self.verticalHeader().setVisible(False)
