@@ -32,3 +32,11 @@ def test_validate_names_a_nan_weight_by_its_path(tmp_path: Path) -> None:
     r = cli("design", "validate", str(tmp_path / "d.json"))
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "root.children[0].weight: nan is not a finite number" in r.stderr
+
+
+def test_import_with_an_unknown_task_is_one_line(tmp_path: Path) -> None:
+    code = tmp_path / "reward.py"
+    code.write_text("def compute_reward(x_velocity):\n    return x_velocity, {}\n")
+    r = cli("import", str(code), "--task", "Foo-v0", "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "unknown task 'Foo-v0'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
