@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from studio.app.recording import RankingError, record_rollout_files
-from studio.app.rollouts import RolloutTrace, evaluate_features, load_task
+from studio.app.rollouts import Policy, RolloutTrace, evaluate_features, load_task
 from studio.app.scoring import FeatureCache, score_batch
 from studio.core.compile import compile_design
 from studio.core.design import Design
@@ -164,14 +164,15 @@ class RankingService:
             raise RankingError(f"Cannot read the trace of rollout {rollout_id} at "
                                f"{info.trace_path}: {exc}; record the rollout again.") from exc
 
-    def record(self, env_id: str, policy: str | Path, *, design: Design | None = None,
+    def record(self, env_id: str, policy: str | Path | Policy, *, design: Design | None = None,
                steps: int = 1000, seed: int = 0, video: bool = True,
                round_id: int | None = None, run_id: int | None = None, state: Any = None,
                size: tuple[int, int] = (480, 480)) -> RolloutInfo:
         """Record one episode of ``policy`` on ``env_id`` (at most ``steps`` steps) and store it.
 
-        ``policy``: ``"random"``, ``"zero"``, a checkpoint file, or ``"run"`` for the
-        latest checkpoint of ``run_id``. ``design`` (optional) is evaluated on every step;
+        ``policy``: ``"random"``, ``"zero"``, a checkpoint file, ``"run"`` for the
+        latest checkpoint of ``run_id``, or a callable (the live policy; see
+        :func:`studio.app.recording.resolve_policy`). ``design`` (optional) is evaluated on every step;
         its return and each term's are stored. ``video`` renders an H.264 mp4 of ``size``,
         one frame per step. ``state`` (Orange-style) gets progress and may cancel, in
         which case nothing is stored and :class:`~studio.app.recording.RecordingCancelled`

@@ -87,14 +87,20 @@ class _Part:
         return bool(self.state.is_interruption_requested())
 
 
-def resolve_policy(ws: Workspace, policy: str | Path,
+def resolve_policy(ws: Workspace, policy: str | Path | Policy,
                    run_id: int | None) -> tuple[str | Policy, str, int | None, int | None]:
     """``(policy for record_rollout, source to store, run id, checkpoint id)``.
+
+    ``policy``: ``random``, ``zero``, ``run`` / ``run:ID`` (the run's latest checkpoint),
+    a checkpoint file, or a callable (obs -> action, e.g. ``policy_from_snapshot`` of the
+    live training), stored as its ``source`` attribute or ``live``.
 
     Raises:
         RankingError: an unknown run, a run without checkpoints, or a missing or
             unreadable checkpoint file.
     """
+    if callable(policy):  # the live policy of a running training (a snapshot's actor)
+        return policy, str(getattr(policy, "source", "live")), run_id, None
     text = str(policy)
     if text in ("random", "zero"):
         return text, text, run_id, None
@@ -137,7 +143,7 @@ def _stem(env_id: str) -> str:
     return f"{safe.strip('._') or 'task'}-{stamp}-{uuid.uuid4().hex[:8]}"
 
 
-def record_rollout_files(ws: Workspace, env_id: str, policy: str | Path, *,
+def record_rollout_files(ws: Workspace, env_id: str, policy: str | Path | Policy, *,
                          design: Design | None = None, steps: int = 1000, seed: int = 0,
                          video: bool = True, run_id: int | None = None, state: Any = None,
                          size: tuple[int, int] = (480, 480)) -> RolloutFiles:
