@@ -251,13 +251,23 @@ class RolloutTrace:
 def evaluate_features(design: Design, feats: Mapping[str, np.ndarray],
                       prev: Mapping[str, np.ndarray], terminated: np.ndarray,
                       truncated: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """``(total[T], components, values)`` of ``design`` over T recorded transitions."""
+    """``(total[T], components, values)`` of ``design`` over T recorded transitions.
+
+    ``prev``: the features of each transition's s as the stepper gave them
+    (``StepResult.prev_features``), needed by potential shaping.
+    """
     compiled = compile_design(design, dtype=torch.float64)
     t = terminated.shape[0]
     if t == 0:
         return np.zeros(0), {}, {}
     kwargs: dict[str, Any] = {"terminated": terminated, "truncated": truncated}
     if compiled.needs_previous:
+        # The stepper's own previous-step features, recorded with the transitions: at an
+        # episode start they are the reset state's, which no shift of ``feats`` can give.
+        missing = sorted(n for n in compiled.required_features if n not in prev)
+        if missing:
+            raise KeyError(f"the rollout has no previous-step values of {', '.join(missing)}, which "
+                           "the design's potential shaping reads: record the rollout again")
         kwargs["prev_features"] = prev
     if not compiled.initial_state(1):
         out = compiled(feats, check_finite=False, **kwargs)
@@ -290,9 +300,8 @@ def evaluate_trace(trace: RolloutTrace, design: Design | None) -> RolloutTrace:
         trace.values, trace.components = {}, {}
         trace.total = np.zeros(trace.length)
         return trace
-    prev = {k: trace.prev_features.get(k, np.concatenate([v[:1], v[:-1]]))
-            for k, v in trace.features.items()}
-    total, comps, vals = evaluate_features(design, trace.features, prev, trace.terminated, trace.truncated)
+    total, comps, vals = evaluate_features(design, trace.features, trace.prev_features,
+                                           trace.terminated, trace.truncated)
     trace.total, trace.components, trace.values = total, comps, vals
     return trace
 

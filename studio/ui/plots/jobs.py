@@ -79,8 +79,9 @@ def evaluate_task(inputs: tuple[Any, Design], state: TaskState) -> Evaluated:
     missing = sorted(set(need) - set(trace.features))
     if missing:
         raise KeyError(f"missing features: {', '.join(missing)}")
-    prev = {k: np.concatenate([v[:1], v[:-1]]) for k, v in trace.features.items()}
-    total, comps, _vals = evaluate_features(design, trace.features, prev, trace.terminated, trace.truncated)
+    # The stepper's previous-step features (reset states at episode starts), not a shift.
+    total, comps, _vals = evaluate_features(design, trace.features, trace.prev_features,
+                                            trace.terminated, trace.truncated)
     keep = live_terms(design)
     comps = {k: v for k, v in comps.items() if k in keep}
     findings = run_detectors(
