@@ -66,11 +66,13 @@ def test_decode_keeps_every_frame_scaled_into_the_box(tmp_path: Path) -> None:
 
 
 def test_memory_budget_bounds_the_frame_size() -> None:
-    from studio.ui.ranking.decode import frame_box
+    from studio.ui.ranking.decode import fit_frame, frame_pixels
 
-    w, h = frame_box((400, 400), videos=8, frames=1000, budget=8 * 1000 * 3 * 100 * 100)
-    assert w * h <= 100 * 100 and w >= 99  # the budget allows 100x100 per frame
-    assert frame_box((200, 150), videos=2, frames=10) == (200, 150)  # the cell when it fits
+    pixels = frame_pixels(videos=8, frames=1000, budget=8 * 1000 * 3 * 100 * 100)
+    assert pixels == 100 * 100
+    assert fit_frame((480, 480), (800, 300), pixels) == (100, 100)  # the budget limits
+    assert fit_frame((480, 240), (150, 400), 10**6) == (150, 75)  # the cell's width limits
+    assert fit_frame((64, 48), (800, 800), 10**6) == (64, 48)  # never enlarged
 
 
 def test_decode_reports_a_truncated_file(tmp_path: Path) -> None:
@@ -203,3 +205,35 @@ def test_any_one_video_goes_full_screen_and_back(tmp_path: Path, make_view: Any,
     QTest.keyClick(view, Qt.Key.Key_Escape)
     assert view.grid.zoomed is None and all(c.isVisible() for c in view.cells)
     assert not view.window().isFullScreen()
+
+
+def test_timeline_fills_each_terms_band_in_its_colour(qtbot: Any) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor
+
+    from studio.ui.ranking.timeline import TermTimeline
+    from studio.ui.term_colours import term_colour
+
+    timeline = TermTimeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(600, 400)
+    timeline.show()
+    n = 50
+    timeline.show_series({"forward": np.full(n, 2.0), "ctrl_cost": np.full(n, -1.0),
+                          "task_reward": np.full(n, 1.0)})
+    qtbot.wait(50)
+    plot = timeline.chart.stack
+    plot.setYRange(-1.5, 2.5, padding=0)
+    qtbot.wait(50)
+    image = timeline.chart.layout_widget.grab().toImage()
+
+    def colour_at(step: float, value: float) -> QColor:
+        p = timeline.chart.layout_widget.mapFromScene(plot.vb.mapViewToScene(QPointF(step, value)))
+        return image.pixelColor(p.x(), p.y())
+
+    def hue_close(c: QColor, name: str) -> bool:
+        return abs(c.hsvHue() - QColor(term_colour(name)).hsvHue()) <= 12 and c.value() > 60
+
+    assert hue_close(colour_at(27.3, 1.27), "forward")  # the positive band, from 0 up to 2
+    assert hue_close(colour_at(27.3, -0.63), "ctrl_cost")  # the negative band, from 0 down to -1
+    assert colour_at(27.3, 2.27).value() < 60  # above the stack: the dark background

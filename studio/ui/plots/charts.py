@@ -65,8 +65,11 @@ class EpisodeChart(QWidget):
             return
         n = len(next(iter(components.values())))
         x = np.arange(n, dtype=np.float64)
-        up = pg.PlotDataItem(x, np.zeros(n), pen=None)
-        down = pg.PlotDataItem(x, np.zeros(n), pen=None)
+        # The zero edges need a (transparent) pen: a PlotDataItem without one has no curve
+        # path, and a fill against it is empty (the first term's band stayed unfilled).
+        clear = pg.mkPen((0, 0, 0, 0))
+        up = pg.PlotDataItem(x, np.zeros(n), pen=clear)
+        down = pg.PlotDataItem(x, np.zeros(n), pen=clear)
         up_y, down_y = np.zeros(n), np.zeros(n)
         for name, values in components.items():
             v = np.nan_to_num(np.asarray(values, dtype=np.float64))

@@ -1,20 +1,20 @@
 """Decoding a rollout video for the ranking grid, off the GUI thread, at the size it is shown.
 
 :func:`decode_video` is a plain ``run(inputs, state)`` function (see :mod:`studio.ui.workers`):
-ffmpeg scales every frame to the cell's size while decoding, so what stays in memory is
-bounded by what is on screen, not by the file. A grid of 8 cells holding 1000 frames each
-must still fit a laptop, so the size asked for is also capped by a memory budget shared by
-the cells (:func:`frame_box`): 8 × 1000 frames at the default 640 MB budget are about
-160 × 160 pixels each, 2 × 1000 frames about 320 × 320. A cell shown full screen decodes
-its own video again at the larger size, under the budget of one.
+ffmpeg scales every frame to fit the cell while decoding, so what stays in memory is
+bounded by what is on screen, not by the file, and never larger than the file's own
+frames. A grid of 8 cells holding 1000 frames each must still fit a laptop, so the frame
+size is also capped by a memory budget shared by the cells (:func:`frame_pixels`): 8 ×
+1000 square frames at the default 640 MB budget are at most 167 × 167 pixels, 4 × 1000
+236 × 236, 2 × 1000 334 × 334. A video shown full screen is decoded again at the larger
+size, under the budget of one video (473 × 473 for 1000 frames).
 
 Frames arrive as partial results (every :data:`CHUNK` frames), so playback starts before
 the whole file is read. A missing file, one ffmpeg cannot open (a cut-off mp4 has no
 index) and one that ends early are reported in :class:`DecodedVideo`, never raised.
 
->>> box = frame_box((400, 300), videos=8, frames=1000)
->>> box[0] * box[1] * 3 * 8 * 1000 <= MEMORY_BUDGET
-True
+>>> fit_frame((480, 480), cell=(800, 300), max_pixels=frame_pixels(videos=8, frames=1000))
+(167, 167)
 """
 
 from __future__ import annotations
@@ -27,28 +27,30 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CHUNK", "MEMORY_BUDGET", "DecodeInputs", "DecodedVideo", "decode_video", "frame_box"]
+__all__ = ["CHUNK", "MEMORY_BUDGET", "DecodeInputs", "DecodedVideo", "decode_video", "fit_frame",
+           "frame_pixels"]
 
 MEMORY_BUDGET = 640 * 1024 * 1024
 """Bytes of decoded RGB frames the whole grid may hold."""
 CHUNK = 50
 """Frames per partial result."""
-MIN_SIDE = 32
+MIN_SIDE = 16
 
 
-def frame_box(cell: tuple[int, int], videos: int, frames: int,
-              budget: int = MEMORY_BUDGET) -> tuple[int, int]:
-    """The largest ``(width, height)`` box not above ``cell`` whose frames fit the budget.
+def frame_pixels(videos: int, frames: int, budget: int = MEMORY_BUDGET) -> int:
+    """Pixels one frame may have so that ``videos`` × ``frames`` RGB frames fit ``budget`` bytes."""
+    return max(MIN_SIDE * MIN_SIDE, int(budget // max(1, videos * frames * 3)))
 
-    ``videos`` × ``frames`` RGB frames of the box take at most ``budget`` bytes. The box
-    keeps the cell's aspect ratio; ffmpeg then fits the video inside it keeping its own.
+
+def fit_frame(source: tuple[int, int], cell: tuple[int, int], max_pixels: int) -> tuple[int, int]:
+    """``(width, height)`` of ``source`` frames scaled to fit ``cell`` and ``max_pixels``.
+
+    The aspect ratio is kept and frames are never enlarged (the cell scales them up
+    when it paints, which costs no memory).
     """
-    w, h = max(MIN_SIDE, int(cell[0])), max(MIN_SIDE, int(cell[1]))
-    per_frame = budget / max(1, videos * frames * 3)
-    if w * h > per_frame:
-        scale = math.sqrt(per_frame / (w * h))
-        w, h = max(MIN_SIDE, int(w * scale)), max(MIN_SIDE, int(h * scale))
-    return w, h
+    sw, sh = max(1, int(source[0])), max(1, int(source[1]))
+    scale = min(1.0, cell[0] / sw, cell[1] / sh, math.sqrt(max_pixels / (sw * sh)))
+    return max(MIN_SIDE, int(sw * scale)), max(MIN_SIDE, int(sh * scale))
 
 
 @dataclass
@@ -57,10 +59,12 @@ class DecodeInputs:
 
     path: Path | None
     """The video file (None: the rollout has no video)."""
-    box: tuple[int, int]
-    """``(width, height)`` the frames must fit in."""
+    cell: tuple[int, int]
+    """``(width, height)`` of the cell the frames are shown in."""
     expected: int | None = None
     """Frames the rollout has (one per env step); fewer in the file means it was cut short."""
+    max_pixels: int = 480 * 480
+    """Pixels a decoded frame may have (see :func:`frame_pixels`)."""
 
 
 @dataclass
@@ -89,7 +93,7 @@ class DecodedVideo:
 
 
 def decode_video(inputs: DecodeInputs, state: Any) -> DecodedVideo:
-    """Decode ``inputs.path`` scaled into ``inputs.box``; partial results every :data:`CHUNK` frames.
+    """Decode ``inputs.path`` scaled to fit the cell; partial results every :data:`CHUNK` frames.
 
     Partial results are fresh :class:`DecodedVideo` objects sharing the frame list (the
     list only grows), so the GUI may keep the latest one it received.
@@ -102,20 +106,18 @@ def decode_video(inputs: DecodeInputs, state: Any) -> DecodedVideo:
         return _finish(out, "no video recorded")
     if not Path(path).is_file():
         return _finish(out, f"video missing: {Path(path).name}")
-    w, h = inputs.box
-    # Fit inside the box keeping the aspect ratio, never larger than the source (no memory
-    # spent on upscaled copies; the cell scales up when it paints).
-    scale = (f"scale=w='min(iw,{w})':h='min(ih,{h})':force_original_aspect_ratio=decrease"
-             ":flags=area")
     # imageio-ffmpeg warns that the read size differs from the source: that is the point.
     logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
     reader = None
     try:
-        reader = imageio_ffmpeg.read_frames(str(path), output_params=["-vf", scale])
-        meta = next(reader)
+        probe = imageio_ffmpeg.read_frames(str(path))  # the header only: the source's size
+        meta = next(probe)
+        probe.close()
         out.fps = float(meta.get("fps") or 0.0)
-        out.source_size = tuple(meta.get("source_size") or meta["size"])  # type: ignore[assignment]
-        fw, fh = meta["size"]
+        out.source_size = (int(meta["size"][0]), int(meta["size"][1]))
+        w, h = fit_frame(out.source_size, inputs.cell, inputs.max_pixels)
+        reader = imageio_ffmpeg.read_frames(str(path), output_params=["-vf", f"scale={w}:{h}:flags=area"])
+        fw, fh = next(reader)["size"]
         for raw in reader:
             if state.is_interruption_requested():
                 return out
@@ -127,8 +129,7 @@ def decode_video(inputs: DecodeInputs, state: Any) -> DecodedVideo:
     except (OSError, RuntimeError, StopIteration, ValueError, KeyError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         what = "truncated" if out.frames else "unreadable (truncated or not a video)"
-        log = logging.getLogger("studio.ui")
-        log.info("video %s: %s", path, first)
+        logging.getLogger("studio.ui").info("video %s: %s", path, first)
         return _finish(out, f"video {what}: {Path(path).name}")
     finally:
         if reader is not None:

@@ -40,6 +40,10 @@ class TermTimeline(QWidget):
         self.chart.score.setTitle(None)
         self.chart.stack.setLabel("left", "terms")
         self.chart.score.setLabel("left", "reward")
+        for plot in (self.chart.stack, self.chart.score):
+            if plot.legend is not None:  # readable over the curves
+                plot.legend.setBrush(pg.mkBrush(20, 20, 20, 200))
+                plot.legend.setOffset((-5, 5))
         self.message = QLabel("")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setStyleSheet("color: palette(mid);")

@@ -16,10 +16,11 @@ loop; ``[``/``]`` slower/faster; ``F`` full screen for the focused video (``Esc`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QShowEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.errors import user_message
-from studio.ui.ranking.decode import DecodedVideo, DecodeInputs, decode_video, frame_box
+from studio.ui.ranking.decode import DecodedVideo, DecodeInputs, decode_video, frame_pixels
 from studio.ui.ranking.grid import VideoCell, VideoGrid
 from studio.ui.ranking.order import RankOrder
 from studio.ui.ranking.playhead import SPEEDS, Playhead, set_default_speed
@@ -47,6 +48,7 @@ __all__ = ["KEYS_HELP", "RankingView", "returns_text"]
 KEYS_HELP = ("1–8 place · = then a number: tie · Backspace undo · Enter save · S skip set · "
              "Space play/pause · ←/→ step · L loop · [ ] speed · F full screen · R returns")
 MAX_VIDEOS = 8
+RESIZE_MS = 400
 
 
 def returns_text(info: Any) -> str:
@@ -114,6 +116,12 @@ class RankingView(QWidget):
         self.set_focused(0)
         self._refresh_order()
         self._decoding = False
+        self._box: tuple[int, int] | None = None
+        """The frame box the grid's videos were last decoded for."""
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(RESIZE_MS)
+        self._resize_timer.timeout.connect(self._decode_all)
         if autoplay:
             self.playhead.play()
 
@@ -121,6 +129,9 @@ class RankingView(QWidget):
     @staticmethod
     def _title(info: Any) -> str:
         policy = str(info.policy or "?")
+        if "/" in policy or "\\" in policy:  # a checkpoint: its file name says enough
+            kind, _, path = policy.rpartition(":")
+            policy = f"{kind or 'checkpoint'} {Path(path).name}"
         return f"rollout {info.id} · {policy} · seed {info.seed}"
 
     def _build(self) -> None:
@@ -221,19 +232,36 @@ class RankingView(QWidget):
         super().showEvent(event)
         if not self._decoding:
             self._decoding = True
+            h = max(self.split.height(), 400)
+            self.split.setSizes([int(h * 0.64), h - int(h * 0.64)])
             QTimer.singleShot(0, self._decode_all)
 
-    def _decode_all(self) -> None:
-        box = frame_box(self.grid.cell_box(), len(self.rollouts), max(self.playhead.length, 1))
-        self._start_decoding(box)
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Decode again at the new cell size once resizing stops (if it changed much)."""
+        super().resizeEvent(event)
+        if self._decoding:
+            self._resize_timer.start()
 
-    def _start_decoding(self, box: tuple[int, int], only: int | None = None) -> None:
+    def _decode_all(self) -> None:
+        if self.grid.zoomed is not None:
+            return  # the full-screen video has its own size; the grid decodes when it is back
+        box = self.grid.cell_box()
+        old = self._box
+        if old is not None and all(abs(a - b) <= 0.15 * b for a, b in zip(box, old, strict=True)):
+            return
+        self._box = box
+        self._start_decoding(box, frame_pixels(len(self.rollouts), max(self.playhead.length, 1)))
+
+    def _start_decoding(self, cell: tuple[int, int], pixels: int, only: int | None = None) -> None:
         for i, r in enumerate(self.rollouts):
             if only is None or i == only:
-                inputs = DecodeInputs(r.video_path, box, int(r.length or 0) or None)
+                inputs = DecodeInputs(r.video_path, cell, int(r.length or 0) or None, pixels)
                 self._decoders[i].start(decode_video, inputs)
 
     def _on_video(self, i: int, video: DecodedVideo) -> None:
+        shown = self.cells[i].video
+        if not video.done and shown is not None and shown.done and not shown.problem:
+            return  # decoding again at another size: keep the complete video until it is done
         self.cells[i].set_video(video)
         if video.fps > 0 and i == 0:
             self.playhead.fps = video.fps
@@ -277,7 +305,8 @@ class RankingView(QWidget):
             self.grid.zoom(None)
             if window.isFullScreen() and not self._was_full:
                 window.showNormal()
-            box = frame_box(self.grid.cell_box(), len(self.rollouts), max(self.playhead.length, 1))
+            box = self._box = self.grid.cell_box()
+            pixels = frame_pixels(len(self.rollouts), max(self.playhead.length, 1))
         else:
             back = index
             self.set_focused(index)
@@ -287,8 +316,8 @@ class RankingView(QWidget):
             window.showFullScreen()
             screen = window.screen().size() if window.screen() is not None else None
             size = (screen.width(), screen.height()) if screen is not None else (1280, 800)
-            box = frame_box(size, 1, max(self.playhead.length, 1))
-        self._start_decoding(box, only=index if index is not None else back)
+            box, pixels = size, frame_pixels(1, max(self.playhead.length, 1))
+        self._start_decoding(box, pixels, only=index if index is not None else back)
 
     # --- the timeline ------------------------------------------------------------------------
     def set_focused(self, index: int) -> None:
