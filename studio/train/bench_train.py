@@ -9,7 +9,8 @@ same number of envs and torch threads. Each side's *effective* settings are prin
 ``CONFIG side {json}`` line (SB3's read back from its objects) before the RESULT line.
 
 ``--preset NAME`` picks that configuration from :mod:`studio.train.presets` (default
-``cleanrl``, the studio's earlier default; ``zoo``: RL Zoo's tuned settings for the task).
+``cleanrl``, the studio's earlier default; ``zoo``: RL Zoo's tuned settings for the task;
+``studio``: what the app trains with by default, the tuned preset for the device).
 ``--sb3-preset NAME`` gives SB3 its own preset instead (then the sides differ, and both
 CONFIG lines say how). ``--algo sac`` compares the SACs (RL Zoo's ``sac.yml`` settings).
 ``--seeds N`` runs each side N times (seeds ``--seed`` .. ``--seed+N-1``, the sides
@@ -49,7 +50,7 @@ from studio.train.bench_sb3 import (
 )
 from studio.train.envs import catalog_names, make_env, task_design_document
 from studio.train.ppo import PPO, PPOConfig
-from studio.train.presets import apply_preset
+from studio.train.presets import apply_preset, default_preset
 from studio.train.sac import SAC, SACConfig
 
 REQUIRED_KEYS = ("rollout_batch", "n_epochs", "minibatch_size", "learning_rate", "lr_schedule", "gamma",
@@ -123,7 +124,10 @@ def _mean_std(xs: Sequence[float]) -> tuple[float, float]:
 
 
 def side_config(args: argparse.Namespace, preset: str, seed: int, device: str) -> PPOConfig | SACConfig:
-    """One side's config: the preset for the task, then the explicit options."""
+    """One side's config: the preset for the task (``studio``: the app's default for the device),
+    then the explicit options."""
+    if preset == "studio":
+        preset = default_preset(args.env, device, args.algo)
     if args.algo == "sac":
         sac = apply_preset(SACConfig(total_timesteps=args.steps, seed=seed, device=device), args.env, preset, "sac")
         return replace(sac, num_envs=args.envs or sac.num_envs,
@@ -162,7 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--env", default="HalfCheetah-v5")
     p.add_argument("--algo", default="ppo", choices=("ppo", "sac"))
     p.add_argument("--steps", type=int, default=1_000_000)
-    p.add_argument("--preset", default=None, help="both sides' settings (default: cleanrl; sac: zoo)")
+    p.add_argument("--preset", default=None,
+                   help="both sides' settings: zoo, zoo-gpu, cleanrl, or studio (the app's default for the "
+                   "task and device) (default: cleanrl; sac: zoo)")
     p.add_argument("--sb3-preset", default=None, help="SB3's own settings instead (default: --preset)")
     p.add_argument("--target-return", default=None, help="a number, or 'sb3' for SB3's mean final return")
     p.add_argument("--seeds", type=int, default=1, help="runs per side (default: %(default)s)")
