@@ -64,6 +64,9 @@ def dashboard(window: Any) -> QPixmap:
             panel.runs_list.item(i).setCheckState(Qt.CheckState.Checked)
         loader = getattr(panel, "_loader", None)
         _wait(lambda: loader is None or not loader.is_running(), LOAD_TIMEOUT_S)
+    tabs = getattr(panel, "side_tabs", None)
+    if tabs is not None:  # the runs compared setting by setting
+        tabs.setCurrentWidget(panel.hparams)
     _pause(0.8)
     pixmap = dock.grab()
     dock.setFloating(False)

@@ -57,6 +57,9 @@ PLOTS = (("return", "Design return"), ("task", "Task score"), ("terms", "Term re
          ("losses", "Other losses"))
 COLUMNS = 3
 CHART_MIN_HEIGHT = 170
+RUN_STYLES = [Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
+              Qt.PenStyle.DashDotDotLine]
+"""Compared runs' line styles, in run order (the live run is solid)."""
 RUN_PALETTE = ["#2f6fbf", "#d1693f", "#3f9f5f", "#9f3fbf", "#bf9f3f", "#3fbfbf", "#bf3f6f"]
 
 
@@ -94,13 +97,13 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
-def _swatch(colour: str, dashed: bool = False) -> QIcon:
+def _swatch(colour: str, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QIcon:
     pix = QPixmap(22, 10)
     pix.fill(QColor("white"))
     from PySide6.QtGui import QPainter, QPen
 
     p = QPainter(pix)
-    pen = QPen(QColor(colour), 2.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+    pen = QPen(QColor(colour), 2.0, style)
     p.setPen(pen)
     p.drawLine(1, 5, 21, 5)
     p.end()
@@ -151,6 +154,7 @@ class CurvesView(QWidget):
         top.addWidget(self.hover, 1)
         self.legend = QListWidget()
         self.legend.setObjectName("curves_legend")
+        self.legend.setMaximumWidth(220)
         self.legend.setToolTip("What each line is: runs (solid: live, dashed: compared, band: "
                                "seeds' min to max around their mean) and terms (one colour each)")
         # Each chart keeps a readable height: the charts scroll in a small dock.
@@ -196,11 +200,17 @@ class CurvesView(QWidget):
         order = sorted({k for k, _ in self.raw} | {run_id}, key=str)
         return RUN_PALETTE[order.index(run_id) % len(RUN_PALETTE)]
 
+    def _run_style(self, run_id: int | str) -> Qt.PenStyle:
+        """Solid for the live run; each compared run its own dash pattern (terms share colours)."""
+        if run_id in self._live:
+            return Qt.PenStyle.SolidLine
+        order = sorted({k for k, _ in self.raw if k not in self._live} | {run_id}, key=str)
+        return RUN_STYLES[order.index(run_id) % len(RUN_STYLES)]
+
     def _pen(self, run_id: int | str, key: str, live: bool) -> object:
         where = plot_for(key)
         colour = term_colour(key[len(TERM_PREFIX):]) if where == "terms" else self._run_colour(run_id)
-        return pg.mkPen(colour, width=2 if live else 1.4,
-                        style=Qt.PenStyle.SolidLine if live else Qt.PenStyle.DashLine)
+        return pg.mkPen(colour, width=2 if live else 1.6, style=self._run_style(run_id))
 
     def set_series(self, run_id: int, series: Series, live: bool, label: str) -> None:
         """Create or update the curves of one run."""
@@ -337,8 +347,9 @@ class CurvesView(QWidget):
         self.legend.clear()
         runs = sorted(self._labels, key=str)
         for rid in runs:
-            item = QListWidgetItem(_swatch(self._run_colour(rid), dashed=rid not in self._live
-                                           and rid not in {label for label, _ in self._bands}),
+            bands = {label for label, _ in self._bands}
+            style = Qt.PenStyle.SolidLine if rid in bands else self._run_style(rid)
+            item = QListWidgetItem(_swatch(self._run_colour(rid), style),
                                    self._labels[rid] + ("" if rid not in {b for b, _ in self._bands}
                                                         else "  (mean, band: min–max)"))
             item.setData(Qt.ItemDataRole.UserRole, ("run", rid))
