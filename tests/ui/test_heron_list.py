@@ -136,3 +136,17 @@ def test_the_version_diff_shows_a_new_rank_direction_and_sigma() -> None:
     assert diffs["tree"].fields["children"] == ("upright, centred, calm", "calm, centred, upright")
     assert diffs["calm"].fields == {"factor.direction": ("less", "more"), "factor.sigma": (0.5, 0.7)}
     assert diffs["upright"].status == "same"
+
+
+def test_selecting_a_heron_group_in_the_editor_shows_its_factors_and_samples(qtbot: Any, make_editor: Any) -> None:
+    tree = Group("tree", [Term("progress", "x_velocity", factor=Factor("more", 0.5)),
+                          Term("power", "ctrl_sq", factor=Factor("less", 0.1))], combiner="heron")
+    ed = make_editor(Design("h", "HalfCheetah-v5", Group("reward", [tree, Term("other", "x_velocity")])))
+    heron = ed.group_inspector.heron
+    heron.sample_steps = 300
+    with qtbot.waitSignal(heron.runner.finished, timeout=60_000):
+        ed.select(ed.model.design.find("tree"))
+    assert heron.isVisible() and heron.names() == ["progress", "power"]
+    assert heron.report is not None and heron.report.factors == ["progress", "power"]
+    ed.select(ed.model.design.root)
+    assert not heron.isVisible()
