@@ -73,8 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     v = result.verification
     if v is not None and not v.error and not v.matches:
         if not args.accept_mismatch:
-            print(f"import: the design's reward differs from the original's by up to {v.total_diff:.3g} "
-                  f"(more than {TOLERANCE:g}): nothing written; fix the lines above or pass --accept-mismatch",
+            why = (f"the original keeps state between calls (line {', '.join(map(str, v.carried))}), which "
+                   "the design cannot" if v.carried else
+                   f"the design's reward differs from the original's by up to {v.total_diff:.3g} "
+                   f"(more than {TOLERANCE:g})")
+            print(f"import: {why}: nothing written; fix the lines above or pass --accept-mismatch",
                   file=sys.stderr)
             return 1
         warning = (f"WARNING: imported with --accept-mismatch: its reward differs from the original "

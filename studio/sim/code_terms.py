@@ -56,7 +56,8 @@ class CodeTerms:
     def compute(self, features: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """The code features of a batch, from its input features (numpy or torch, [B])."""
         inputs = {n: np.asarray(_numpy(features[n]), dtype=np.float64) for n in self.inputs}
-        _, parts = self._worker(inputs)
+        total, parts = self._worker(inputs)
+        parts = {**parts, "__total__": total}  # a function returning one value is one code term
         batch = next(iter(inputs.values())).shape[0] if inputs else 1
         out = {}
         for feature, component in self.features.items():

@@ -241,3 +241,33 @@ def test_unknown_task_and_missing_function_are_one_line_errors(tmp_path: Path, c
     assert main([str(f), "--task", CHEETAH, "--function", "nope", "-o", str(tmp_path / "d.json")]) == 2
     err = capsys.readouterr().err
     assert "no function or method called 'nope'" in err and "_get_rew" in err
+
+
+def test_parts_of_the_total_outside_the_dict_become_terms_of_their_own(cheetah, names) -> None:
+    src = '''
+import torch
+def compute_reward(x_velocity, qvel):
+    forward = torch.exp(x_velocity * 0.5) - 1.0
+    total = forward - 0.01 * torch.norm(qvel[:, 3:], p=2, dim=-1)
+    return total, {"forward": forward, "total": total}
+'''
+    r = import_reward(src, CHEETAH, names)
+    assert sources(r) == {"forward": ("exp(x_velocity * 0.5) - 1.0", 1.0), "other_1": ("norm(qvel[3:])", -0.01)}
+    f = feats(cheetah)
+    want = np.exp(f["x_velocity"] * 0.5) - 1.0 - 0.01 * np.sqrt((f["qvel"][:, 3:] ** 2).sum(1))
+    np.testing.assert_allclose(total_of(r, f), want, atol=1e-12)
+
+
+def test_carried_state_is_never_reported_as_a_match(tmp_path: Path, capsys) -> None:
+    from studio.export.import_cli import main
+
+    f = tmp_path / "r.py"
+    f.write_text("def compute_reward(self, action):\n"
+                 "    v = self.data.qvel[0]\n"
+                 "    accel = v - self.prev_v if hasattr(self, 'prev_v') else 0.0\n"
+                 "    self.prev_v = v\n"
+                 "    return v - 0.1 * abs(accel)\n")
+    assert main([str(f), "--task", CHEETAH, "-o", str(tmp_path / "d.json")]) == 1
+    captured = capsys.readouterr()
+    assert "keeps state between calls (line 3, 4)" in captured.err and not (tmp_path / "d.json").exists()
+    assert "line 3: hasattr(self, ...)" in captured.out

@@ -57,8 +57,9 @@ def evaluate_code_terms(
     if not result.code_terms:
         return {}
     inputs = {a: np.asarray(features[a], dtype=np.float64) for a in result.code_terms[0].inputs}
-    _, parts = run_sandboxed(strip_decorators(result.source), result.function, inputs, limits,
-                             name=f"code of {result.function}")
+    total, parts = run_sandboxed(strip_decorators(result.source), result.function, inputs, limits,
+                                 name=f"code of {result.function}")
+    parts = {**parts, "__total__": total}  # a function returning one value is one code term
     out = {}
     for c in result.code_terms:
         if c.name not in parts:

@@ -29,6 +29,8 @@ from studio.export.importer.lower import (
 )
 from studio.export.importer.parse import ImportError_, Parsed, parse_source
 
+TOTAL = "__total__"
+"""The component name of a code term that is the function's whole (single) value."""
 _ARG_ALIASES = {"actions": "action", "act": "action", "a": "action", "u": "action"}
 
 
@@ -77,6 +79,8 @@ class ImportResult:
     is_method: bool = False
     weights_from_total: bool = True
     """False when the total was no weighted sum of the components (weights 1 assumed)."""
+    carried: list[int] = field(default_factory=list)
+    """Lines that keep state between calls (``self.prev = ...``): no term holds them."""
     verification: Any = None
     """A :class:`~studio.export.importer.verify.Verification` once checked."""
 
@@ -84,7 +88,7 @@ class ImportResult:
         """The human-readable import report."""
         lines = [f"imported {len(self.terms)} term(s): {', '.join(self.terms) or 'none'}"]
         if self.code_terms:
-            lines.append(f"sandboxed code terms: {', '.join(c.name for c in self.code_terms)}")
+            lines.append(f"sandboxed code terms: {', '.join(c.feature.removeprefix('code_') for c in self.code_terms)}")
         if self.skipped:
             lines.append(f"not imported (pass --allow-code to run them sandboxed): {', '.join(self.skipped)}")
         lines += [f"note: {n}" for n in self.notes]
@@ -264,13 +268,35 @@ def import_reward(
     elif isinstance(value, Dict):
         comps = list(value.items)
     elif value is not None and not isinstance(value, tuple):
-        comps = _split_sum(ret, value, scope, low, result)
+        comps = _split_sum(ret, value, scope, low, result, function)
+    elif value is None and ret is not None and ret.value is not None and not isinstance(ret.value, ast.Tuple):
+        # one value the design language cannot hold whole: its parts where it is a sum, each
+        # on its own (a part that fails is reported; with allow_code, a code term)
+        failed = _Tainted(NotExpressible(ret, "the returned value is not expressible (see the lines above)"))
+        comps = _split_sum(ret, failed, scope, low, result, function)
+        if len(comps) == 1 and allow_code:
+            result.notes.append(f"the whole of {function} is one sandboxed code term")
     else:
         raise ImportError_(
             f"{function} cannot be imported: it must return a value, (total, {{name: value}}) or a dict"
             + "".join(f"\n{i}" for i in issues)
         )
-    weights = _weights(low, scope, assigned, total_node, comps) if total_node is not None else None
+    counts: dict[str, int] = {}
+    for n in ast.walk(parsed.fdef):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    found = _weights(low, scope, assigned, total_node, comps, counts) if total_node is not None else None
+    weights = found[0] if found is not None else None
+    for i, (coef, node) in enumerate(found[1] if found is not None else []):
+        label = node.id if isinstance(node, ast.Name) else f"other_{i + 1}"
+        try:
+            v = low.expr(node, dict(scope))
+        except NotExpressible as exc:
+            v = _Tainted(exc)
+        assert weights is not None
+        weights[label] = coef
+        comps.append((label, v, node))
+        result.notes.append(f"'{ast.unparse(node)}' is part of the total but of no component: term '{label}'")
     if total_node is not None and weights is None:
         result.weights_from_total = False
         issue(total_node, "the total is not a weighted sum of the components: each term keeps weight 1 "
@@ -301,13 +327,17 @@ def import_reward(
             issue(where, f"component '{cname}' cannot be a term: {why}")
             if allow_code and not parsed.is_method:
                 feature = f"code_{ident}"
+                cname = TOTAL if cname == function and len(comps) == 1 else cname
                 terms.append(Term(ident, feature, weight=w_total, description=f"sandboxed code: component '{cname}' of {function}"))
                 result.code_terms.append(CodeTerm(cname, feature, parsed.args))
                 result.components[ident] = (cname, w_total)
             else:
                 result.skipped.append(cname)
     for st in low.carried:
-        issue(st, "state carried between calls: not part of any term")
+        line = getattr(st, "lineno", 0)
+        result.carried.append(line)
+        if all(i.line != line for i in issues):
+            issue(st, "state carried between calls: not part of any term")
     result.design.root.children = list(terms)
     result.design.meta = {"origin": "import", "function": function,
                           "code_terms": {c.feature: c.name for c in result.code_terms}}
@@ -337,7 +367,7 @@ def _drop_total(comps: list[tuple[str, Any, ast.expr]], total: Any, total_node: 
 
 
 def _split_sum(ret: ast.Return | None, value: Any, scope: dict[str, Any], low: Lowerer,
-               result: ImportResult) -> list[tuple[str, Any, ast.expr]]:
+               result: ImportResult, function: str) -> list[tuple[str, Any, ast.expr]]:
     """One value: its additive parts as terms when the return is a sum, else one term."""
     node = ret.value if ret is not None and ret.value is not None else None
     parts: list[tuple[float, ast.expr]] = []
@@ -352,7 +382,8 @@ def _split_sum(ret: ast.Return | None, value: Any, scope: dict[str, Any], low: L
     if node is not None:
         go(node, 1.0)
     if len(parts) < 2:
-        label = node.id if isinstance(node, ast.Name) else "reward"
+        generic = {"reward", "rew", "r", "total", "total_reward"}
+        label = node.id if isinstance(node, ast.Name) and node.id not in generic else function
         return [(label, value, node if node is not None else ast.Constant(0))]
     out = []
     for i, (sign, n) in enumerate(parts):
@@ -368,8 +399,13 @@ def _split_sum(ret: ast.Return | None, value: Any, scope: dict[str, Any], low: L
 
 
 def _weights(low: Lowerer, scope: dict[str, Any], assigned: dict[str, ast.expr], total: ast.expr,
-             comps: list[tuple[str, Any, ast.expr]]) -> dict[str, float] | None:
-    """Weights w with total = sum(w_k * component_k), read from the code; None if not linear."""
+             comps: list[tuple[str, Any, ast.expr]], counts: dict[str, int]
+             ) -> tuple[dict[str, float], list[tuple[float, ast.expr]]] | None:
+    """Weights w with total = sum(w_k * component_k) + sum(c_j * rest_j), read from the code.
+
+    ``rest`` are the total's additive parts that are no component; None when the total is
+    no such sum (a product of components...).
+    """
     atoms: dict[str, tuple[str, float]] = {}
     for k, _, node in comps:
         sign, n = 1.0, node
@@ -394,27 +430,33 @@ def _weights(low: Lowerer, scope: dict[str, Any], assigned: dict[str, ast.expr],
     out: dict[str, float] = {k: 0.0 for k, _, _ in comps}
     seen: set[str] = set()
 
-    def go(n: ast.expr, coef: float) -> bool:
+    def go(n: ast.expr, coef: float, expanded: bool) -> bool:
         key = n.id if isinstance(n, ast.Name) else ast.unparse(n)
         if key in atoms:
             k, c = atoms[key]
             out[k] += coef / c
             return True
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub):
-            return go(n.left, coef) and go(n.right, coef if isinstance(n.op, ast.Add) else -coef)
+            return go(n.left, coef, expanded) and go(n.right, coef if isinstance(n.op, ast.Add) else -coef, expanded)
         if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
-            return go(n.operand, -coef)
+            return go(n.operand, -coef, expanded)
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
             for a, b in ((n.left, n.right), (n.right, n.left)):
                 factor = _const_of(low, scope, a)
                 if factor is not None:
-                    return go(b, coef * factor)
-        if isinstance(n, ast.Name) and n.id in assigned and n.id not in seen:
+                    return go(b, coef * factor, expanded)
+        if isinstance(n, ast.Name) and n.id in assigned and n.id not in seen and counts.get(n.id, 0) == 1:
             seen.add(n.id)
-            return go(assigned[n.id], coef)
-        return False
+            return go(assigned[n.id], coef, True)
+        # Not a component: a part of its own, read in the final scope. That is only right
+        # when none of its names changed after it was written.
+        if expanded and any(isinstance(m, ast.Name) and counts.get(m.id, 0) > 1 for m in ast.walk(n)):
+            return False
+        rest.append((coef, n))
+        return True
 
-    return out if go(total, 1.0) else None
+    rest: list[tuple[float, ast.expr]] = []
+    return (out, rest) if go(total, 1.0, False) else None
 
 
 def _const_of(low: Lowerer, scope: dict[str, Any], node: ast.expr) -> float | None:

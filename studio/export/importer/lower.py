@@ -607,16 +607,21 @@ class Lowerer:
         raise NotExpressible(n, f"method .{attr}() is not in the design language")
 
     def function(self, name: str, n: ast.Call, scope: dict[str, Any], kw: dict[str, ast.expr]) -> Any:
+        if name in ("hasattr", "getattr", "setattr"):
+            self.carried.append(n)
+            raise NotExpressible(n, f"{name}(self, ...): state carried between calls is not supported")
         args = [self.expr(a, scope) for a in n.args]
         axis = kw.pop("axis", kw.pop("dim", None))
-        for k in ("keepdim", "keepdims", "ord", "dtype", "out"):
+        for k in ("keepdim", "keepdims", "ord", "p", "dtype", "out"):
             node = kw.pop(k, None)
-            if k == "ord" and node is not None and self.expr(node, scope) not in (2, None):
+            if k in ("ord", "p") and node is not None and self.expr(node, scope) not in (2, None):
                 raise NotExpressible(n, "only the 2-norm is in the design language")
         if name in ("float", "int", "bool"):
             if len(args) != 1:
                 raise NotExpressible(n, f"{name}() of several values")
             v = args[0]
+            if isinstance(v, Lit) and name == "float" and v.strip().lower() in ("inf", "+inf", "-inf", "nan"):
+                return float(v)
             if is_const(v):
                 return {"float": float, "int": int, "bool": bool}[name](v)
             if name == "int" and not _is_flag(v):
@@ -683,6 +688,8 @@ class Lowerer:
             return f"concat({', '.join(text(v, n) for v in args[0])})"
         if name == "len":
             raise NotExpressible(n, "len() of an array")
+        if name in ("ones_like", "zeros_like") and len(args) == 1:
+            return 1.0 if name == "ones_like" else 0.0
         raise NotExpressible(n, f"'{ast.unparse(n)}': {name}() with these arguments is not in the design language")
 
     def tolerance(self, n: ast.Call, args: list[Any], kw: dict[str, ast.expr], scope: dict[str, Any]) -> Shaped:
