@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -146,24 +147,29 @@ class ExportOutcome:
     error: str = ""
 
 
-def generate_export(inputs: tuple[Design, str, Any], state: TaskState) -> ExportOutcome:
-    """``inputs = (design, format, task or None)``: the exported text, or the reason it failed.
+def generate_export(inputs: tuple[Any, ...], state: TaskState) -> ExportOutcome:
+    """``inputs = (design, format, task or None[, HERON weights file])``: the exported text,
+    or the reason it failed.
 
     ``task`` is the loaded task when it is the design's; otherwise the exporter loads it.
+    The weights file (a run's ``heron.safetensors``) is read for a design with HERON groups.
     Errors the user can fix (an :class:`~studio.export.codegen.ExportError`, an invalid
     design) come back as ``error``; programming errors propagate to the runner.
     """
-    design, fmt, task = inputs
+    design, fmt, task, *rest = inputs
+    weights = rest[0] if rest else None
     from studio.export.cli import export_design
+    from studio.export.heron_export import read_weights, using_models
     from studio.export.registry import default_registry
 
     state.set_status(f"generating {fmt}…")
     try:
         exporter = default_registry().get(fmt)
         if exporter.needs_task and task is not None and getattr(task, "env_id", None) == design.task:
-            text = exporter.export(design, task)
+            with using_models(read_weights(weights) if weights else None):
+                text = exporter.export(design, task)
         else:
-            text = export_design(design, fmt)
+            text = export_design(design, fmt, heron_weights=weights)
     except Exception as exc:
         message = user_message(exc)
         if message is None:
@@ -212,6 +218,17 @@ class ExportDialog(QDialog):
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: palette(mid);")
         self.source_label = QLabel()
+        # A design with HERON groups exports with a run's trained weights, copied beside the code.
+        self.heron_path = QLineEdit()
+        self.heron_path.setReadOnly(True)
+        self.heron_path.setPlaceholderText("a run's heron.safetensors")
+        self.heron_pick = QPushButton("Choose…")
+        self.heron_pick.clicked.connect(self._pick_heron_weights)
+        self.heron_row = QWidget()
+        heron_lay = QHBoxLayout(self.heron_row)
+        heron_lay.setContentsMargins(0, 0, 0, 0)
+        heron_lay.addWidget(self.heron_path, 1)
+        heron_lay.addWidget(self.heron_pick)
 
         self.preview = code_view()
         self.preview.setObjectName("export_preview")
@@ -237,6 +254,8 @@ class ExportDialog(QDialog):
         form.addRow("Format:", self.format_box)
         form.addRow("", self.description)
         form.addRow("Design:", self.source_label)
+        form.addRow("HERON weights:", self.heron_row)
+        self._heron_form = form
         bottom = QHBoxLayout()
         bottom.addWidget(self.save_button)
         bottom.addWidget(self.copy_button)
@@ -311,7 +330,32 @@ class ExportDialog(QDialog):
         self.source_label.setText(f"{design.name}" + (f", version {version}" if version is not None
                                                       else " (not saved as a version)")
                                   + f" — {design.task}")
-        self.runner.start(generate_export, (design, self.fmt, self._ctx.task))
+        has_heron = bool(design.heron_groups())
+        self._heron_form.setRowVisible(self.heron_row, has_heron)
+        if has_heron and not self.heron_path.text():
+            self.heron_path.setText(self._newest_heron_weights())
+        weights = (self.heron_path.text() or None) if has_heron else None
+        self.runner.start(generate_export, (design, self.fmt, self._ctx.task, weights))
+
+    def _newest_heron_weights(self) -> str:
+        """The workspace's most recent run weights file, or "" (the user picks one)."""
+        root = getattr(self._ctx.workspace, "root", None)
+        if root is None:
+            return ""
+        found = sorted(Path(root).glob("**/heron.safetensors"), key=lambda p: p.stat().st_mtime)
+        return str(found[-1]) if found else ""
+
+    def _pick_heron_weights(self) -> None:
+        start = self.heron_path.text() or str(getattr(self._ctx.workspace, "root", "") or Path.cwd())
+        path, _ = QFileDialog.getOpenFileName(self, "HERON weights of a run", start,
+                                              "HERON weights (*.safetensors);;All files (*)")
+        if path:
+            self.set_heron_weights(path)
+
+    def set_heron_weights(self, path: str) -> None:
+        """Export with the trained models in ``path`` (a run's ``heron.safetensors``)."""
+        self.heron_path.setText(path)
+        self.regenerate()
 
     def _on_running(self, running: bool) -> None:
         self.busy.setVisible(running)
@@ -380,6 +424,10 @@ class ExportDialog(QDialog):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(path, text)
+            if self._ctx.design.heron_groups() and self.heron_path.text():
+                from studio.export.heron_export import copy_weights
+
+                copy_weights(self.heron_path.text(), path)  # the code reads it beside itself
         except OSError as exc:
             why = user_message(exc) or f"{type(exc).__name__}: {exc}"
             self.status.setStyleSheet(ERROR_STYLE)
