@@ -38,3 +38,10 @@ def test_rollouts_build_envs_as_training_does() -> None:
         assert env.max_episode_steps == 50  # the task's own limit, not training's default of 1000
     finally:
         env.close()
+
+
+def test_the_ui_opens_no_store_sessions_itself() -> None:
+    ui = STUDIO / "ui"
+    offenders = [str(p.relative_to(STUDIO)) for p in ui.rglob("*.py")
+                 if ".session()" in p.read_text() or "from studio.store" in p.read_text()]
+    assert offenders == [], "reach the store through a studio.app service"

@@ -158,7 +158,7 @@ class WorkspaceService:
             KeyError: no such version.
             DesignError: the stored document cannot be read (named path inside it).
         """
-        with self.workspace.session() as s:
+        with self.workspace.reading() as s:
             v = repo.get_version(s, version_id)
             if v is None:
                 raise KeyError(f"There is no design version {version_id} in {self.root}.")
@@ -168,14 +168,14 @@ class WorkspaceService:
 
     def version(self, version_id: int) -> VersionInfo | None:
         """The description of ``version_id``, or None."""
-        with self.workspace.session() as s:
+        with self.workspace.reading() as s:
             v = repo.get_version(s, version_id)
             return None if v is None else _version_info(v)
 
     def overview(self) -> Overview:
         """Designs with versions and runs, rollouts and rankings, for the browser."""
         out = Overview()
-        with self.workspace.session() as s:
+        with self.workspace.reading() as s:
             for d in repo.list_designs(s):
                 entry = DesignEntry(d.id, d.name, d.task.env_id)
                 for v in repo.design_history(s, d.id):
@@ -196,7 +196,7 @@ class WorkspaceService:
     # --- where the user left off ------------------------------------------------------------
     def last_version_id(self) -> int | None:
         """The version to reopen: the last one loaded or saved, else the newest saved."""
-        with self.workspace.session() as s:
+        with self.workspace.reading() as s:
             vid = repo.get_setting(s, LAST_VERSION_KEY)
             if isinstance(vid, int) and repo.get_version(s, vid) is not None:
                 return vid
@@ -207,6 +207,19 @@ class WorkspaceService:
                     newest = v
             return None if newest is None else newest.id
 
+    def version_for_task(self, env_id: str) -> int | None:
+        """The version to open for ``env_id``: the last one used if it is of that task, else
+        the newest version of any design of the task, else None."""
+        last = self.last_version_id()
+        with self.workspace.reading() as s:
+            if last is not None:
+                v = repo.get_version(s, last)
+                if v is not None and v.design.task.env_id == env_id:
+                    return last
+            newest = [repo.latest_version(s, d.id) for d in repo.list_designs(s, env_id)]
+            found = [v for v in newest if v is not None]
+            return max(found, key=lambda v: v.created_at).id if found else None
+
     def remember_version(self, version_id: int | None) -> None:
         """Make ``version_id`` the one reopened next time."""
         with self.workspace.session() as s:
@@ -214,7 +227,7 @@ class WorkspaceService:
 
     def layout(self) -> dict[str, Any]:
         """The stored window layout (``{"geometry": str, "state": str, ...}``) or ``{}``."""
-        with self.workspace.session() as s:
+        with self.workspace.reading() as s:
             value = repo.get_setting(s, LAYOUT_KEY, {})
         return value if isinstance(value, dict) else {}
 
@@ -226,7 +239,7 @@ class WorkspaceService:
 
     def get(self, key: str, default: Any = None) -> Any:
         """Any other setting."""
-        with self.workspace.session() as s:
+        with self.workspace.reading() as s:
             return repo.get_setting(s, key, default)
 
     def set(self, key: str, value: Any) -> None:
@@ -259,7 +272,7 @@ def save_or_reuse(session: Any, env_id: str, name: str, document: dict[str, Any]
 
 def latest_checkpoint_for_task(workspace: Workspace, env_id: str) -> Path | None:
     """The newest checkpoint file of any run of ``env_id`` in ``workspace`` that still exists."""
-    with workspace.session() as s:
+    with workspace.reading() as s:
         task_ids = {t.id for t in repo.list_tasks(s) if t.env_id == env_id}
         runs = sorted((r for r in repo.list_runs(s) if r.task_id in task_ids), key=lambda r: r.id, reverse=True)
         for run in runs:

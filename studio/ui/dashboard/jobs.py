@@ -16,21 +16,11 @@ from studio.ui.workers import TaskState
 
 
 def load_runs(inputs: tuple[Any, list[int]], state: TaskState) -> dict[int, dict[str, Any]]:
-    """Worker: the series and markers of stored runs (read in a session of their own)."""
-    from studio.store import repo
+    """Worker: the series and markers of stored runs (``studio.app.runs_service``)."""
+    from studio.app.runs_service import load_series
 
     workspace, run_ids = inputs
-    out: dict[int, dict[str, Any]] = {}
-    with workspace.session() as s:
-        for i, rid in enumerate(run_ids):
-            if state.is_interruption_requested():
-                break
-            keys = repo.metric_keys(s, rid)
-            series = {k: repo.metric_series(s, rid, k) for k in keys}
-            markers = [(m.step, m.kind, dict(m.payload or {})) for m in repo.run_markers(s, rid)]
-            out[rid] = {"series": series, "markers": markers}
-            state.set_progress(100.0 * (i + 1) / len(run_ids))
-    return out
+    return load_series(workspace, run_ids, state.set_progress, state.is_interruption_requested)
 
 
 def list_records(workspace: Any, state: TaskState) -> list[Any]:
@@ -42,12 +32,9 @@ def list_records(workspace: Any, state: TaskState) -> list[Any]:
 
 def list_stored_runs(workspace: Any, state: TaskState) -> list[tuple[int, str]]:
     """Worker: ``(run id, label)`` of every stored run."""
-    from studio.store import repo
+    from studio.app.runs_service import run_labels
 
-    with workspace.session() as s:
-        return [(r.id, f"run {r.id} · {r.status} · {r.task.env_id} · "
-                 f"{r.design_version.design.name} v{r.design_version.number}")
-                for r in repo.list_runs(s)]
+    return run_labels(workspace)
 
 
 def detect(series: dict[str, tuple[list[int], list[float]]]) -> list[Finding]:

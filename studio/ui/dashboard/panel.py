@@ -464,7 +464,7 @@ class TrainingPanel(QWidget):
 
     def play_selected_checkpoint(self) -> None:
         """Ask the viewer to play the newest checkpoint of the selected (or live) run."""
-        from studio.store import repo
+        from studio.app.runs_service import checkpoint_to_play
 
         item = self.runs_list.currentItem()
         rid = int(item.data(Qt.ItemDataRole.UserRole)) if item is not None else self.run_id
@@ -472,13 +472,11 @@ class TrainingPanel(QWidget):
         if rid is None or ws is None:
             self._set_status("Select a run first.", error=True)
             return
-        with ws.session() as s:
-            ck = repo.latest_checkpoint(s, rid)
-            path = None if ck is None else str(ws.resolve(ck.path))
+        path = checkpoint_to_play(ws, rid)
         if path is None:
             self._set_status(f"Run {rid} has no checkpoint yet.", error=True)
             return
-        self._hub.play_checkpoint.emit(path)
+        self._hub.play_checkpoint.emit(str(path))
 
     @Slot(object)
     def _on_runs_loaded(self, loaded: dict[int, dict[str, Any]]) -> None:
@@ -544,12 +542,10 @@ class TrainingPanel(QWidget):
         ws = getattr(self._ctx, "workspace", None)
         if ws is None:
             return ""
-        from studio.store import repo
+        from studio.app.runs_service import run_name
 
         try:
-            with ws.session() as s:
-                run = repo.get_run(s, run_id)
-                return str(getattr(run, "name", None) or "") if run is not None else ""
+            return run_name(ws, run_id)
         except Exception:  # noqa: BLE001 - a label never fails the panel
             return ""
 
@@ -557,11 +553,9 @@ class TrainingPanel(QWidget):
         ws = getattr(self._ctx, "workspace", None)
         if ws is None:
             return None
-        from studio.store import repo
+        from studio.app.runs_service import run_version
 
-        with ws.session() as s:
-            run = repo.get_run(s, run_id)
-            return None if run is None else int(run.design_version_id)
+        return run_version(ws, run_id)
 
     def _version_label(self, version_id: Any) -> str:
         """``v2`` for a version id (the number within its design); ``v?`` if unknown."""
@@ -573,11 +567,9 @@ class TrainingPanel(QWidget):
             ws = getattr(self._ctx, "workspace", None)
             number = None
             if ws is not None:
-                from studio.store import repo
+                from studio.app.runs_service import version_number
 
-                with ws.session() as s:
-                    v = repo.get_version(s, vid)
-                    number = None if v is None else v.number
+                number = version_number(ws, vid)
             if number is None:
                 return "v?"
             self._version_labels[vid] = f"v{number}"

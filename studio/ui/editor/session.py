@@ -137,23 +137,8 @@ class DesignSession(QObject):
 
     def _open_task(self, task: str) -> None:
         """Work on ``task``: its design opened last, else its own reward as a first version."""
-        from studio.store import repo
-
-        last = self.service.last_version_id()
-        with self.service.workspace.session() as s:
-            if last is not None:
-                v = repo.get_version(s, last)
-                if v is not None and v.design.task.env_id == task:
-                    candidates = [last]
-                else:
-                    candidates = []
-            else:
-                candidates = []
-            if not candidates:
-                newest = [repo.latest_version(s, d.id) for d in repo.list_designs(s, task)]
-                newest = [v for v in newest if v is not None]
-                candidates = [max(newest, key=lambda v: v.created_at).id] if newest else []
-        if candidates and self.load_version(candidates[0]):
+        vid = self.service.version_for_task(task)
+        if vid is not None and self.load_version(vid):
             return
         self.new_for_task(task, "task_reward", save=True)
 
