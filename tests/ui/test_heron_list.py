@@ -84,6 +84,16 @@ def test_the_first_level_decides_more_pairs_with_a_narrower_margin(editor: Heron
     assert term.factor == Factor("less", 0.1)
 
 
+def test_a_sigma_edit_keeps_the_row_and_undo_shows_the_old_value(editor: HeronList) -> None:
+    spin = editor.row(2).sigma
+    spin.stepUp()
+    assert editor.row(2).sigma is spin and spin.value() == pytest.approx(0.55)
+    editor.model.undo_stack.undo()
+    assert editor.row(2).sigma is spin and spin.value() == pytest.approx(0.5)
+    editor.model.undo_stack.undo()  # nothing more to undo: the first state
+    assert spin.value() == pytest.approx(0.5)
+
+
 def test_margins_wider_than_every_spread_leave_every_pair_tied(editor: HeronList) -> None:
     for i in range(3):
         editor.row(i).sigma.setValue(10.0)

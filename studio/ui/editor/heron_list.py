@@ -56,7 +56,7 @@ class FactorRow(QWidget):
         self.direction.setCheckable(True)
         self.direction.setChecked(f.direction == "less")
         self.direction.setToolTip("Whether more of this factor is better, or less (a cost)")
-        self._label_direction(self.direction.isChecked())
+        self.show_direction(self.direction.isChecked())
         self.sigma = QDoubleSpinBox()
         self.sigma.setRange(0.0, 10.0)
         self.sigma.setDecimals(3)
@@ -74,11 +74,12 @@ class FactorRow(QWidget):
         self.direction.toggled.connect(self._toggled)
         self.sigma.valueChanged.connect(self.sigmaEdited)
 
-    def _label_direction(self, less: bool) -> None:
+    def show_direction(self, less: bool) -> None:
+        """Label the toggle with the direction it stands for."""
         self.direction.setText("↓ less is better" if less else "↑ more is better")
 
     def _toggled(self, less: bool) -> None:
-        self._label_direction(less)
+        self.show_direction(less)
         self.directionToggled.emit(less)
 
 
@@ -182,6 +183,18 @@ class HeronList(QWidget):
             return
         if change.kind == "reset" or self.model.container_of(self.group) is None and self.group is not self.model.design.root:
             self.set_group(None)
+        elif change.kind == "edit" and change.fields == ("factor",) and change.node in self.group.children:
+            # Keep the row (and the spin box being stepped): show the value, redo the numbers.
+            row = self.row(self.group.children.index(change.node))
+            f = change.node.factor or Factor()
+            for w in (row.direction, row.sigma):
+                w.blockSignals(True)
+            row.direction.setChecked(f.direction == "less")
+            row.show_direction(f.direction == "less")
+            row.sigma.setValue(f.sigma)
+            for w in (row.direction, row.sigma):
+                w.blockSignals(False)
+            self.update_diagnostics()
         elif change.kind == "structure" or change.node is self.group or change.node in self.group.children:
             self.refresh()
 
