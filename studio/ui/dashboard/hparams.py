@@ -31,6 +31,7 @@ __all__ = ["DIFFERS_ROLE", "HyperparameterTable", "RunNotes"]
 DIFFERS_ROLE = Qt.ItemDataRole.UserRole + 2
 """Data role of a row's first cell: True when the runs' values of that setting differ."""
 DIFFER_BG = QColor("#fff4d6")
+MAX_COLUMN = 115
 
 
 class HyperparameterTable(QTableWidget):
@@ -39,6 +40,7 @@ class HyperparameterTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, 1, parent)
         self.setObjectName("hyperparameter_table")
+        self.setMinimumWidth(300)  # the setting and two runs side by side
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.verticalHeader().hide()
@@ -64,8 +66,10 @@ class HyperparameterTable(QTableWidget):
         for j, (key, values, differs) in enumerate(rows):
             self._row(len(meta) + j, key, values, differs)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.resizeColumnsToContents()
+        for c in range(self.columnCount()):  # long values (a design name) elide; tooltips hold them
+            self.setColumnWidth(c, min(self.columnWidth(c), MAX_COLUMN))
 
     def _row(self, r: int, key: str, values: list[str], differs: bool, italic: bool = False) -> None:
         font = QFont()
