@@ -173,6 +173,11 @@ class TrainingPanel(QWidget):
                                     "(its title names the run and the step)")
         self.play_button.clicked.connect(self.play_selected_checkpoint)
         bl.addWidget(self.play_button)
+        self.resume_button = QPushButton("Continue selected run")
+        self.resume_button.setToolTip("Continue a stopped or interrupted run from its last "
+                                      "checkpoint: the same run, its steps counting on")
+        self.resume_button.clicked.connect(self.resume_selected_run)
+        bl.addWidget(self.resume_button)
         side = QTabWidget()
         side.addTab(box, "Runs")
         side.addTab(self.hparams, "Hyperparameters")
@@ -246,6 +251,28 @@ class TrainingPanel(QWidget):
         self.refresh_runs()  # the new run joins the list and the hyperparameter table
         self._timer.start()
         self._update_buttons()
+
+    def resume_selected_run(self) -> bool:
+        """Continue the selected stopped or interrupted run from its last checkpoint."""
+        item = self.runs_list.currentItem()
+        ctl = self._controller()
+        if item is None or ctl is None:
+            self._set_status("Select a stopped or interrupted run first.", error=True)
+            return False
+        rid = int(item.data(Qt.ItemDataRole.UserRole))
+        try:
+            ctl.resume_run(rid)
+        except RuntimeError as exc:
+            self._set_status(f"Cannot continue run {rid}: {exc}", error=True)
+            return False
+        self.series.setdefault(rid, defaultdict(lambda: ([], [])))
+        self._set_status(f"{self.run_label(rid)} continues from its last checkpoint.")
+        self._lifecycle(f"{self.run_label(rid)} resumed from its last checkpoint")
+        self._hub.run_started.emit(rid)
+        self.refresh_runs()
+        self._timer.start()
+        self._update_buttons()
+        return True
 
     def toggle_pause(self) -> None:
         """Pause a running run, or resume a paused one."""
@@ -620,6 +647,7 @@ class TrainingPanel(QWidget):
                 and self.status.text().startswith("Start is disabled"):
             self.status.clear_message()
         self.pause_button.setEnabled(active)
+        self.resume_button.setEnabled(not active)
         self.stop_button.setEnabled(active)
         self.apply_button.setEnabled(active)
         self.pause_button.setText("Resume" if active and ctl.status == "paused" else "Pause")
