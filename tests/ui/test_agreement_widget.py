@@ -59,6 +59,8 @@ def test_agreement_updates_after_each_design_edit(
         with qtbot.waitSignal(widget.runner.finished, timeout=20_000):
             pass
         assert widget.result.kendall_tau == 1.0  # a positive multiple agrees as the original did
+        # several edits in a row: the numbers shown belong to the last design
+        assert widget.computed_for.dumps() == model.design.dumps()
         widget.shutdown()
     finally:
         ws.close()
