@@ -53,6 +53,8 @@ def sb3_ppo_kwargs(c: PPOConfig) -> dict[str, Any]:
     """SB3 ``PPO(...)`` keyword arguments doing what the studio's PPO does with ``c``."""
     if c.clip_vloss:
         raise ValueError("SB3 cannot clip the value loss CleanRL's way: compare with clip_vloss=False")
+    if (c.norm_obs or c.norm_reward) and not c.norm_every_step:
+        raise ValueError("SB3's VecNormalize updates at every step: compare with norm_every_step=True")
     from torch import nn
 
     return {
@@ -95,7 +97,8 @@ def studio_effective(c: PPOConfig | SACConfig, threads: int) -> dict[str, Any]:
             "ent_coef": c.ent_coef, "vf_mse_weight": c.vf_coef / 2.0, "max_grad_norm": c.max_grad_norm,
             "net_pi": list(c.hidden), "net_vf": list(c.hidden_vf or c.hidden), "activation": c.activation,
             "ortho_init": c.ortho_init, "log_std_init": c.log_std_init, "norm_obs": c.norm_obs,
-            "norm_reward": c.norm_reward, "clip_obs": c.clip_obs if c.norm_obs else None,
+            "norm_reward": c.norm_reward, "norm_update": "step" if c.norm_every_step else "rollout",
+            "clip_obs": c.clip_obs if c.norm_obs else None,
             "clip_reward": c.clip_reward if c.norm_reward else None, "torch_threads": threads}
 
 
@@ -124,7 +127,8 @@ def sb3_effective(model: Any, venv: Any) -> dict[str, Any]:
             "net_pi": list(arch["pi"]), "net_vf": list(arch["vf"]),
             "activation": model.policy.activation_fn.__name__.lower(), "ortho_init": model.policy.ortho_init,
             "log_std_init": float(model.policy.log_std.detach().mean()), "norm_obs": bool(norm and norm.norm_obs),
-            "norm_reward": bool(norm and norm.norm_reward), "clip_obs": norm.clip_obs if norm and norm.norm_obs else None,
+            "norm_reward": bool(norm and norm.norm_reward), "norm_update": "step",
+            "clip_obs": norm.clip_obs if norm and norm.norm_obs else None,
             "clip_reward": norm.clip_reward if norm and norm.norm_reward else None}
 
 

@@ -133,8 +133,9 @@ def side_config(args: argparse.Namespace, preset: str, seed: int, device: str) -
         return replace(sac, num_envs=args.envs or sac.num_envs,
                        learning_starts=sac.learning_starts if args.learning_starts is None else args.learning_starts)
     c = apply_preset(PPOConfig(total_timesteps=args.steps, seed=seed, device=device), args.env, preset)
-    # SB3 cannot clip the value loss CleanRL's way; both sides leave it unclipped.
-    c = replace(c, clip_vloss=False)
+    # SB3 cannot clip the value loss CleanRL's way, and VecNormalize updates its statistics at
+    # every step: both sides leave the value loss unclipped and normalise step by step.
+    c = replace(c, clip_vloss=False, norm_every_step=True)
     envs = args.envs or c.num_envs
     num_steps = args.rollout or (max(8, c.batch_size // envs) if args.envs else c.num_steps)
     return replace(c, num_envs=envs, num_steps=num_steps, num_minibatches=args.minibatches or c.num_minibatches,

@@ -79,6 +79,10 @@ class PPOConfig:
     """Normalise observations with running statistics (frozen during a rollout)."""
     norm_reward: bool = True
     """Scale rewards by the running std of the discounted return."""
+    norm_every_step: bool = False
+    """Update the normalisers at every step and scale each step's reward with the statistics of
+    that moment, as SB3's ``VecNormalize`` does (the zoo presets); False: once per rollout,
+    with the observation statistics frozen during it."""
     clip_obs: float = 10.0
     """Clip normalised observations to this magnitude."""
     clip_reward: float = 10.0
@@ -367,6 +371,8 @@ class PPO:
                 self.terminated[t], self.truncated[t] = res.terminated, res.truncated
                 self.reward.record(t, res)
                 self._raw_obs = res.obs
+                if c.norm_obs and c.norm_every_step:
+                    self.obs_rms.update(torch.as_tensor(res.obs))
                 next_obs = self._normalize(res.obs)
                 cut = np.flatnonzero(res.truncated & ~res.terminated)
                 self.bootstrap[t] = 0.0
@@ -389,7 +395,7 @@ class PPO:
         )
         dones = (term_t | trunc_t).to(torch.float32)
         rewards = self._scale_rewards(raw_rewards, dones)
-        if c.norm_obs:
+        if c.norm_obs and not c.norm_every_step:
             self.obs_rms.update(torch.as_tensor(self.raw_obs.reshape(-1, env.obs_dim)))
 
         advantages, returns = compute_gae(
@@ -404,12 +410,18 @@ class PPO:
         if not self.config.norm_reward:
             return rewards.to(torch.float32)
         rets = torch.zeros_like(rewards, dtype=torch.float64)
+        std = torch.zeros_like(rets)
         for t in range(rewards.shape[0]):
             self.discounted = self.discounted * self.config.gamma + rewards[t]
             rets[t] = self.discounted
+            if self.config.norm_every_step:  # VecNormalize: update, then scale with the new std
+                self.ret_rms.update(self.discounted)
+                std[t] = torch.sqrt(self.ret_rms.var + 1e-8)
             self.discounted = self.discounted * (1.0 - dones[t])
-        self.ret_rms.update(rets.reshape(-1))
-        scaled = rewards / torch.sqrt(self.ret_rms.var + 1e-8)
+        if not self.config.norm_every_step:
+            self.ret_rms.update(rets.reshape(-1))
+            std[:] = torch.sqrt(self.ret_rms.var + 1e-8)
+        scaled = rewards / std
         return scaled.clamp(-self.config.clip_reward, self.config.clip_reward).to(torch.float32)
 
     def _learn(self, advantages: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:

@@ -124,7 +124,7 @@ def ppo_fields_from_sb3(s: dict[str, Any]) -> dict[str, Any]:
         # SB3: vf_coef * MSE, unclipped (clip_range_vf=None); ours: vf_coef * 0.5 * MSE.
         "vf_coef": 2.0 * float(s["vf_coef"]), "clip_vloss": False,
         "max_grad_norm": float(s["max_grad_norm"]), "norm_obs": bool(s["normalize"]),
-        "norm_reward": bool(s["normalize"]), "hidden": tuple(s["net"]), "activation": s["activation"],
+        "norm_reward": bool(s["normalize"]), "norm_every_step": True, "hidden": tuple(s["net"]), "activation": s["activation"],
         "ortho_init": bool(s["ortho_init"]), "log_std_init": float(s["log_std_init"]),
     }
 

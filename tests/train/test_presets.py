@@ -11,7 +11,7 @@ import torch
 from studio.app.rollouts import policy_from_snapshot
 from studio.sim.registry import list_tasks
 from studio.train.bench_sb3 import sb3_ppo_kwargs
-from studio.train.ppo import Agent, mlp
+from studio.train.ppo import PPO, Agent, mlp
 from studio.train.presets import (
     GPU_SCALE,
     TASKS,
@@ -97,3 +97,27 @@ def test_a_relu_policy_plays_in_the_viewer_as_it_acts_in_training() -> None:
     with torch.no_grad():
         expected = agent.actor_mean(torch.as_tensor(obs, dtype=torch.float32)).numpy()
     np.testing.assert_allclose(policy_from_snapshot(state, head)(obs), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_step_by_step_reward_scaling_is_vecnormalizes() -> None:
+    from stable_baselines3.common.running_mean_std import RunningMeanStd as SB3RunningMeanStd
+
+    from studio.train.envs import catalog_names, make_env, task_design_document
+
+    cfg = ppo_config("InvertedPendulum-v5", "zoo", device="cpu", num_envs=2)
+    env = make_env("InvertedPendulum-v5", 2, 1, 1000)
+    trainer = PPO(cfg, env, task_design_document("InvertedPendulum-v5"), feature_names=catalog_names(env.task.env_id))
+    env.close()
+    rng = np.random.default_rng(3)
+    rewards = rng.normal(1.0, 2.0, size=(6, 2))
+    dones = np.zeros((6, 2))
+    dones[2, 0] = dones[4, 1] = 1.0
+    ours = trainer._scale_rewards(torch.as_tensor(rewards), torch.as_tensor(dones)).numpy()
+    # SB3's VecNormalize.step_wait, written out: update with the returns, scale, reset at dones.
+    rms, returns, expected = SB3RunningMeanStd(shape=()), np.zeros(2), np.zeros_like(rewards)
+    for t in range(6):
+        returns = returns * cfg.gamma + rewards[t]
+        rms.update(returns)
+        expected[t] = np.clip(rewards[t] / np.sqrt(rms.var + 1e-8), -10.0, 10.0)
+        returns[dones[t] > 0] = 0.0
+    np.testing.assert_allclose(ours, expected, rtol=1e-5)
