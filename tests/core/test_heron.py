@@ -162,3 +162,12 @@ def test_hidden_sizes_parse_with_a_clear_error() -> None:
     assert parse_hidden("256-256") == (256, 256)
     with pytest.raises(ValueError, match="256-256"):
         parse_hidden("big")
+
+
+def test_the_module_examples_run() -> None:
+    import doctest
+
+    import studio.core.heron as module
+
+    result = doctest.testmod(module)
+    assert result.attempted >= 2 and result.failed == 0
