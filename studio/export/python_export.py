@@ -173,7 +173,10 @@ def python_parts(
 ) -> list[str]:
     """The blocks of the python export, in order (the gymnasium export appends its wrapper)."""
     code = generate_reward_code(design, "np")
-    feats = feature_code(task, code.features)
+    imported = _imported_code(design)
+    # code terms (imported with --allow-code): the original function, fed its input features
+    computed = sorted({n for n in code.features if n not in imported.features} | set(imported.inputs))
+    feats = feature_code(task, computed)
     doc = "\n".join(header_lines(design, kind)) + "\n" + usage
     doc += f"\nRequires {requires}.\n"
     contact = (
@@ -182,17 +185,21 @@ def python_parts(
         if feats.needs_contact
         else ""
     )
-    feature_fns = "\n\n".join(feats.functions[n] for n in code.features)
-    table = ",\n".join(f"    {n!r}: feature_{n}" for n in code.features)
+    feature_fns = "\n\n".join([feats.functions[n] for n in computed] +
+                               [imported.feature_source(n) for n in sorted(imported.features)])
+    every = computed + sorted(imported.features)
+    table = ",\n".join(f"    {n!r}: feature_{n}" for n in every)
     parts = [
         f'"""{doc}"""',
-        "from __future__ import annotations\n\nimport math\n\n" + imports + "import mujoco\nimport numpy as np",
+        "from __future__ import annotations\n\nimport math\n\n" + imports + "import mujoco\nimport numpy as np"
+        + ("\nimport torch" if "torch" in imported.source else ""),
         code.schedule,
         _parameters_block(code),
         "# --- features of a transition (s, a, s'), read from mujoco " + "-" * 30,
         "\n\n\n".join(feats.helpers) if feats.helpers else "",
+        imported.module_source(),
         feature_fns,
-        f"FEATURE_FUNCTIONS = {{\n{table}\n}}" if code.features else "FEATURE_FUNCTIONS = {}",
+        f"FEATURE_FUNCTIONS = {{\n{table}\n}}" if every else "FEATURE_FUNCTIONS = {}",
         f'''def compute_features(model, data, action, next_data):
     """Every feature the design reads: name -> float64 array of one value."""
 {contact}    return {{name: fn(model, data, action, next_data) for name, fn in FEATURE_FUNCTIONS.items()}}''',
@@ -225,6 +232,59 @@ def python_parts(
     return float(total[0]), {{name: float(value[0]) for name, value in components.items()}}''',
     ]
     return [p.strip() for p in parts if p.strip()]
+
+
+class _ImportedCode:
+    """The code terms of an imported design, as source for the exported module.
+
+    The original function is copied as it was written (without decorators): in the user's
+    own project it is their code, run directly, not in the studio's sandbox.
+    """
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self.features: dict[str, str] = dict(meta.get("code_terms") or {})
+        self.inputs: list[str] = list(meta.get("code_inputs") or []) if self.features else []
+        self.source: str = str(meta.get("code_source") or "") if self.features else ""
+        self.function: str = str(meta.get("code_function") or "compute_reward")
+
+    def module_source(self) -> str:
+        if not self.features:
+            return ""
+        import ast
+
+        to_input = "torch.from_numpy(v)" if "torch" in self.source else "v"
+        tree = ast.parse(self.source)
+        renamed = f"imported_{self.function}"  # the module has its own compute_reward
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == self.function:
+                node.name = renamed
+        return (
+            "# --- the imported reward code, as written (its code terms) " + "-" * 29 + "\n\n"
+            + ast.unparse(tree).strip() + "\n\n\n"
+            + f"CODE_INPUTS = {tuple(self.inputs)!r}\n\n\n"
+            + "def _imported_components(model, data, action, next_data):\n"
+            + f'    """Every component of {self.function}, on this transition (arrays of one value)."""\n'
+            + "    inputs = {n: FEATURE_FUNCTIONS[n](model, data, action, next_data) for n in CODE_INPUTS}\n"
+            + f"    out = {renamed}(**{{k: {to_input} for k, v in inputs.items()}})\n"
+            + "    total, parts = out if isinstance(out, tuple) else (out, {})\n"
+            + "    parts = {**dict(parts), '__total__': total}\n"
+            + "    return {\n"
+            + "        k: np.asarray(v.detach().cpu().numpy() if hasattr(v, 'detach') else v, dtype=np.float64).reshape(1)\n"
+            + "        for k, v in parts.items()\n"
+            + "    }\n"
+        )
+
+    def feature_source(self, name: str) -> str:
+        component = self.features[name]
+        return (
+            f"def feature_{name}(model, data, action, next_data):\n"
+            f'    """Code term: component {component!r} of the imported {self.function}."""\n'
+            f"    return _imported_components(model, data, action, next_data)[{component!r}]\n"
+        )
+
+
+def _imported_code(design: Design) -> _ImportedCode:
+    return _ImportedCode(design.meta or {})
 
 
 def _prev_block(code: RewardCode) -> str:

@@ -88,3 +88,28 @@ def test_design_with_code_term_trains_for_a_few_updates(imported) -> None:
     assert trainer.global_step == 512
     drift = [m["Episode_Reward/drift"] for m in metrics if "Episode_Reward/drift" in m]
     assert drift and all(d <= 0.0 for d in drift)  # weight -1 times 0.03 * x**2
+
+
+def test_code_term_exports_with_the_original_function_and_stays_exact(imported, tmp_path: Path) -> None:
+    import importlib.util
+
+    from studio.export.gym_export import export_gymnasium
+
+    path = tmp_path / "coded_wrapper.py"
+    path.write_text(export_gymnasium(imported.design, get_task(ENV)))
+    spec = importlib.util.spec_from_file_location("coded_wrapper", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    env = module.make()
+    env.reset(seed=3)
+    env.action_space.seed(3)
+    for _ in range(20):
+        _, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        cart, pole = env.unwrapped.data.qpos[0], env.unwrapped.data.qpos[1]
+        # the original, by hand: exp(-|angle| / 0.2) - 3 * 0.01 * x**2
+        assert abs(reward - (np.exp(-abs(pole) / 0.2) - 0.03 * cart**2)) < 1e-12
+        assert abs(info["reward_components"]["drift"] + 0.03 * cart**2) < 1e-12
+        if terminated or truncated:
+            env.reset()
+    env.close()
