@@ -129,6 +129,13 @@ class WorkspaceService:
         """Open (creating if needed) the workspace folder ``path``."""
         return cls(Workspace.open(path))
 
+    def interrupted_notices(self) -> list[str]:
+        """One line per run this open marked ``interrupted`` (its process had died)."""
+        return [f"run {rid} was interrupted (its training process ended without stopping it); "
+                "continue it from the Training panel (Continue selected run) or with "
+                f"`reward-studio train --resume {rid} --workspace {self.root}`"
+                for rid in getattr(self.workspace, "interrupted", [])]
+
     @property
     def root(self) -> Path:
         """The workspace folder."""

@@ -89,6 +89,8 @@ class DesignSession(QObject):
         self.service = service
         self.context.set_workspace(service.workspace)
         self.context.log("info", f"opened workspace {service.root}")
+        for notice in service.interrupted_notices():
+            self.context.log("warning", notice)
         if task:
             self._open_task(task)
         else:
