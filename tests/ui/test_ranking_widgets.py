@@ -237,3 +237,39 @@ def test_timeline_fills_each_terms_band_in_its_colour(qtbot: Any) -> None:
     assert hue_close(colour_at(27.3, 1.27), "forward")  # the positive band, from 0 up to 2
     assert hue_close(colour_at(27.3, -0.63), "ctrl_cost")  # the negative band, from 0 down to -1
     assert colour_at(27.3, 2.27).value() < 60  # above the stack: the dark background
+
+
+def test_drop_events_on_the_strip_make_a_tie_and_a_new_place(qtbot: Any) -> None:
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.ranking.grid import MIME
+    from studio.ui.ranking.order import RankOrder
+    from studio.ui.ranking.strip import RankStrip, _Target
+
+    order = RankOrder(3)
+    order.pick(0)
+    strip = RankStrip()
+    qtbot.addWidget(strip)
+    strip.moved.connect(lambda v, k, join: (order.move(v, k, join), strip.show_order(order)))
+    strip.show_order(order)
+    strip.show()
+
+    def drop(kind: str, k: int, video: int) -> None:
+        target = next(t for t in strip.findChildren(_Target)
+                      if t.kind == kind and t.k == k and not t.isHidden())
+        mime = QMimeData()
+        mime.setData(MIME, str(video).encode())
+        args = (Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier)
+        enter = QDragEnterEvent(QPoint(3, 3), *args)
+        QApplication.sendEvent(target, enter)  # Qt delivers a drop only after an accepted enter
+        assert enter.isAccepted()
+        QApplication.sendEvent(target, QDropEvent(QPointF(3, 3), *args))
+        QApplication.processEvents()  # the old targets are deleted later
+
+    drop("place", 0, 2)  # video 3 onto the first place: tied with video 1
+    assert order.tiers == [[0, 2]]
+    drop("gap", 0, 1)  # video 2 before it: a first place of its own
+    assert order.tiers == [[1], [0, 2]]
