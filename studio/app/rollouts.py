@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -142,9 +143,30 @@ def policy_from_snapshot(policy_state_dict: Mapping[str, Any], obs_rms: Mapping[
     return act
 
 
+class CheckpointFileError(ValueError):
+    """A chosen checkpoint file cannot be played (shown to the user as it is)."""
+
+    user_facing = True
+
+
 def policy_from_checkpoint(path: str, deterministic: bool = True) -> Policy:
-    """A policy callable from a trainer checkpoint file (``PPO.state_dict()`` saved by torch)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    """A policy callable from a trainer checkpoint file (``PPO.state_dict()`` saved by torch).
+
+    The file is read with ``weights_only=True``: tensors and plain data only, so a file
+    that holds pickled objects (code) is refused, never run.
+
+    Raises:
+        CheckpointFileError: the file is not a checkpoint the studio wrote.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointFileError(
+            f"{path} is not a checkpoint the studio can play: it was not written by its trainer, "
+            f"or it holds pickled objects, which are never loaded ({first[:160]})") from exc
+    if not isinstance(state, dict) or "agent" not in state:
+        raise CheckpointFileError(f"{path} is not a checkpoint the studio can play: no policy in it")
     obs_rms = dict(state.get("obs_rms", {}))
     obs_rms.setdefault("clip", state.get("config", {}).get("clip_obs", 10.0))
     obs_rms.setdefault("activation", state.get("config", {}).get("activation", "tanh"))
