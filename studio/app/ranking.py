@@ -199,6 +199,21 @@ class RankingService:
             self._cache.add(rollout_id, load_task(env_id), files.trace)
         return self._one(rollout_id)
 
+    def delete_rollout(self, rollout_id: int) -> None:
+        """Delete a rollout nobody ranked, with its trace and video files.
+
+        Raises:
+            RankingError: it does not exist, or a ranking names it.
+        """
+        with self.workspace.session() as s:
+            try:
+                paths = repo.delete_rollout(s, rollout_id)
+            except StoreError as exc:
+                raise RankingError(str(exc)) from exc
+        for rel in paths:
+            if rel:
+                self.workspace.resolve(rel).unlink(missing_ok=True)
+
     # --- rankings --------------------------------------------------------------------------
     def save_ranking(self, tiers: Sequence[Sequence[int]], *, annotator: str | None = None,
                      comment: str | None = None, round_id: int | None = None,

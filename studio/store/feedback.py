@@ -26,7 +26,8 @@ from studio.store.models import (
 )
 
 __all__ = [
-    "add_llm_exchange", "add_refinement_round", "add_rollout", "feedback_signature",
+    "add_llm_exchange", "add_refinement_round", "add_rollout", "delete_rollout",
+    "feedback_signature",
     "get_ranking", "get_round", "get_rollout", "list_llm_exchanges", "list_rankings",
     "list_rollouts", "list_rounds", "rollout_env_ids", "save_ranking", "save_tiered_ranking",
     "update_round",
@@ -89,6 +90,27 @@ def rollout_env_ids(session: Session, rollout_ids: Sequence[int]) -> dict[int, s
                            .outerjoin(Task, Task.id == Rollout.task_id)
                            .where(Rollout.id.in_([int(i) for i in rollout_ids])))
     return {int(i): e for i, e in rows}
+
+
+def delete_rollout(session: Session, rollout_id: int) -> tuple[str | None, str | None]:
+    """Delete an unranked rollout; returns its ``(trace_path, video_path)`` to remove.
+
+    Raises:
+        StoreError: the rollout does not exist, or a ranking names it (rankings are
+            evidence: delete neither silently).
+    """
+    rollout = session.get(Rollout, rollout_id)
+    if rollout is None:
+        raise StoreError(f"Rollout {rollout_id} does not exist in this workspace.")
+    ranked = session.scalars(select(RankingEntry.ranking_id)
+                             .where(RankingEntry.rollout_id == rollout_id)).all()
+    if ranked:
+        raise StoreError(f"Rollout {rollout_id} is ranked (ranking {', '.join(map(str, ranked))}) "
+                         "and cannot be deleted; rankings keep the rollouts they name.")
+    paths = (rollout.trace_path, rollout.video_path)
+    session.delete(rollout)
+    session.flush()
+    return paths
 
 
 def feedback_signature(session: Session) -> tuple[int, ...]:

@@ -24,6 +24,7 @@ from studio.store.feedback import (
     add_llm_exchange,
     add_refinement_round,
     add_rollout,
+    delete_rollout,
     feedback_signature,
     get_ranking,
     get_rollout,
@@ -58,8 +59,8 @@ from studio.store.settings import delete_setting, get_setting, set_setting
 __all__ = [
     "ALLOWED_TRANSITIONS", "add_checkpoint", "add_llm_exchange", "add_marker",
     "add_refinement_round", "add_rollout", "append_metric_rows", "append_metrics",
-    "content_hash", "create_run", "delete_setting", "design_history", "ensure_task",
-    "feedback_signature",
+    "content_hash", "create_run", "delete_rollout", "delete_setting", "design_history",
+    "ensure_task", "feedback_signature",
     "get_design", "get_ranking", "get_rollout", "get_round", "get_run", "get_setting",
     "get_version", "latest_checkpoint", "latest_version", "list_checkpoints", "list_designs",
     "list_llm_exchanges", "list_rankings", "list_rollouts", "list_rounds", "list_runs",

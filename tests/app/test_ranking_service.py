@@ -130,6 +130,21 @@ def test_rankings_name_existing_rollouts_of_one_task(service: RankingService) ->
     assert (saved.id, saved.tiers, saved.annotator, saved.skipped) == (rid, [[a, b]], "ada", False)
 
 
+def test_only_an_unranked_rollout_is_deleted_with_its_files(service: RankingService) -> None:
+    kept, other = (service.record(ENV, "zero", steps=4, size=(16, 16)) for _ in range(2))
+    loose = service.record(ENV, "random", steps=4, size=(16, 16))
+    service.save_ranking([[kept.id], [other.id]])
+    with pytest.raises(RankingError, match=r"ranked \(ranking 1\) and cannot be deleted"):
+        service.delete_rollout(kept.id)
+    service.delete_rollout(loose.id)
+    assert [r.id for r in service.rollouts()] == [kept.id, other.id]
+    assert loose.trace_path is not None and not loose.trace_path.exists()
+    assert loose.video_path is not None and not loose.video_path.exists()
+    assert kept.trace_path is not None and kept.trace_path.exists()
+    with pytest.raises(RankingError, match="does not exist"):
+        service.delete_rollout(loose.id)
+
+
 def test_a_missing_trace_is_reported_and_left_out_of_agreement(service: RankingService) -> None:
     ids = _record_set(service)[:3]
     service.save_ranking([[ids[0]], [ids[1]], [ids[2]]])

@@ -86,3 +86,12 @@ def test_positive_multiple_agrees_the_same_and_negation_flips_tau() -> None:
 def test_an_item_twice_in_one_ranking_is_refused() -> None:
     with pytest.raises(ValueError, match="ranking 0 lists an item more than once"):
         pair_index([[[0], [0, 1]]])
+
+
+def test_the_module_examples_run() -> None:
+    import doctest
+
+    import studio.core.preference as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
