@@ -24,14 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from studio.export.importer.build import (
-    CodeTerm,
-    ImportIssue,
-    ImportResult,
-    fold_weight,
-    import_reward,
-)
+from studio.export.importer.build import fold_weight, import_reward
 from studio.export.importer.parse import ImportError_, strip_decorators
+from studio.export.importer.result import CodeTerm, ImportIssue, ImportResult
 from studio.export.sandbox import SandboxLimits, run_sandboxed
 
 __all__ = [

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from studio.core.compile import compile_design
-from studio.export.importer.build import ImportResult
 from studio.export.importer.envctx import EnvContext, _strip_annotations, env_context
 from studio.export.importer.parse import parse_source, strip_decorators
+from studio.export.importer.result import ImportResult
 from studio.export.sandbox import SandboxError, SandboxLimits, run_sandboxed
 
 TOLERANCE = 1e-6
