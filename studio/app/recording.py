@@ -159,6 +159,14 @@ def record_rollout_files(ws: Workspace, env_id: str, policy: str | Path | Policy
         task = load_task(env_id)
     except (KeyError, ValueError, OSError) as exc:
         raise RankingError(str(exc).strip("'\"")) from exc
+    if design is not None:
+        from studio.core.compile import compile_design
+
+        try:
+            task.check_features(sorted(compile_design(design).required_features))
+        except KeyError as exc:
+            raise RankingError(f"The design {design.name!r} cannot score {env_id}: "
+                               f"{str(exc).strip(chr(39) + chr(34))}") from exc
     act, source, run_id, checkpoint_id = resolve_policy(ws, policy, run_id)
     part = _Part(state, 0.0, 20.0 if video else 100.0) if state is not None else None
     trace = record_rollout(task, design, act, steps=steps, seed=seed, state=part, episode=True)

@@ -78,3 +78,17 @@ def test_list_of_an_empty_workspace(tmp_path: Path, capsys: pytest.CaptureFixtur
     Workspace.open(tmp_path / "ws").close()
     assert rollout_cli.main(["list", "--workspace", str(tmp_path / "ws"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_a_design_of_another_task_is_one_line_error(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.cli import main
+
+    design = tmp_path / "cheetah.json"
+    assert main(["design", "from-task", "HalfCheetah-v5", "-o", str(design)]) == 0
+    capsys.readouterr()
+    assert main(["rollout", "record", "--workspace", str(tmp_path / "ws"), "--env", ENV,
+                 "--design", str(design), "--steps", "3", "--no-video"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "cannot score InvertedPendulum-v5" in err
+    assert "x_velocity" in err
