@@ -9,10 +9,12 @@ a set, record new rollouts).
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["open_ranking_dialog"]
 
 
-def open_ranking_dialog(context: object, parent: object = None) -> object:
+def open_ranking_dialog(context: Any, parent: Any = None) -> Any:
     """Open the rollout picker (Tools › Rank rollouts…); imported on first use."""
     from studio.ui.ranking.picker import open_ranking_dialog as open_
 

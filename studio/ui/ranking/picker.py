@@ -186,7 +186,7 @@ class RolloutPicker(QWidget):
         if select:
             model, chosen = self.table.selectionModel(), QItemSelection()
             for row in range(self.table.rowCount()):
-                if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) in select:
+                if self._row_id(row) in select:
                     chosen.select(self.table.model().index(row, 0),
                                   self.table.model().index(row, len(COLUMNS) - 1))
             model.select(chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)
@@ -195,7 +195,11 @@ class RolloutPicker(QWidget):
     def selected_ids(self) -> list[int]:
         """Ids of the selected rollouts, in list order."""
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
-        return [int(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)) for r in rows]
+        return [self._row_id(r) for r in rows]
+
+    def _row_id(self, row: int) -> int:
+        item = self.table.item(row, 0)
+        return -1 if item is None else int(item.data(Qt.ItemDataRole.UserRole))
 
     def _selection_changed(self) -> None:
         n = len(self.selected_ids())
@@ -212,11 +216,15 @@ class RolloutPicker(QWidget):
         infos = [self.rollouts[i] for i in ids]
         design = getattr(self.context, "design", None)
         dialog = RankingDialog(self.service, infos, design, self)
-        dialog.view.saved.connect(lambda rid: (self.status.setText(f"Ranking {rid} saved."),
-                                               dialog.close(), self.refresh()))
+        dialog.view.saved.connect(lambda rid: self._ranked(dialog, rid))
         self.ranking_window = dialog
         dialog.show()
         return dialog
+
+    def _ranked(self, dialog: QDialog, ranking_id: int) -> None:
+        self.status.setText(f"Ranking {ranking_id} saved.")
+        dialog.close()
+        self.refresh()
 
     # --- recording ---------------------------------------------------------------------------
     def record(self) -> None:

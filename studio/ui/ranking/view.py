@@ -165,8 +165,8 @@ class RankingView(QWidget):
         self.full_button = button("Full screen", "Only the focused video, full screen (F; Esc back)",
                                   self.toggle_full_screen)
         bar = QHBoxLayout()
-        for w in (self.play_button, self.back_button, self.next_button):
-            bar.addWidget(w)
+        for b in (self.play_button, self.back_button, self.next_button):
+            bar.addWidget(b)
         bar.addWidget(self.slider, 1)
         for w in (self.position_label, self.loop_box, QLabel("Speed"), self.speed_box,
                   self.returns_box, self.full_button):
