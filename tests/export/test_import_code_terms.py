@@ -21,11 +21,11 @@ from studio.sim.registry import get_task
 ENV = "InvertedPendulum-v5"
 
 SOURCE = '''
-import torch
+import numpy as np
 
 
 def compute_reward(pole_angle, cart_position):
-    upright = torch.exp(-torch.abs(pole_angle) / 0.2)
+    upright = np.exp(-np.abs(pole_angle) / 0.2)
     drift = cart_position * 0.0
     for _ in range(3):  # a loop: no design-language term, kept as code
         drift = drift + 0.01 * cart_position ** 2

@@ -67,3 +67,17 @@ def test_gymnasium_get_rew_imports_exactly(env_id: str, tmp_path: Path) -> None:
             env.reset()
     env.close()
     assert worst < 1e-6, f"{env_id}: largest difference {worst:g} over {steps} steps"
+
+
+def test_epic_reads_array_features_of_an_imported_design() -> None:
+    from studio.app.distance import distance
+    from studio.core.design import Design, Group, Term
+
+    task = get_task("Hopper-v5")
+    imported = import_reward(gym_reward_source("Hopper-v5"), "Hopper-v5", task.catalog.names(),
+                             function="_get_rew").design
+    assert any("square(action)" in t.source for t in imported.terms())
+    # the same reward written with the task's scalar features: EPIC distance 0
+    assert distance(imported, task.task_design(), samples=60) < 1e-6
+    effort_only = Design("effort", "Hopper-v5", Group("reward", [Term("e", "sum(square(action))")]))
+    assert distance(imported, effort_only, samples=60) > 0.1
