@@ -10,8 +10,9 @@ them. So a trace stores, per step:
 * ``qpos``, ``qvel``, ``act``, ``qacc_warmstart``, ``time`` ``[T + 1]``: row 0 the start
   state, row ``t + 1`` the state after step ``t`` (before any reset);
 * the same fields as ``fwd_*`` ``[T]``: the state at the start of step ``t``'s last
-  substep, which one ``mj_forward`` (plus ``mj_rnePostConstraint`` for contact forces)
-  turns into exactly the derived quantities seen live;
+  substep, which ``mj_forward`` (plus ``mj_rnePostConstraint`` for contact forces) turns
+  into exactly the derived quantities seen live; with the RK4 integrator, that one
+  substep is replayed instead, since RK4 leaves the quantities of its last stage;
 * ``reset_*`` ``[K]`` and ``reset_steps`` ``[K]``: the start state of each episode that
   begins inside the trace, and the step it begins at.
 
@@ -132,12 +133,13 @@ def _derive(model: mujoco.MjModel, rows: Mapping[str, np.ndarray], ctrl: np.ndar
             substep: bool) -> dict[str, np.ndarray]:
     """Derived quantities of each stored state, as MuJoCo leaves them.
 
-    ``substep``: the state is the start of a step's last substep; that substep runs
-    (``mj_step`` once, then ``mj_rnePostConstraint`` for contact forces) and what it
-    leaves is read. One substep, not ``mj_forward``: with the RK4 integrator (Hopper,
-    Walker2d...) ``mj_step`` leaves the quantities of its last Runge-Kutta stage, which
-    no stored state holds. Otherwise the state is an episode's reset state, read after
-    ``mj_forward`` as :class:`~studio.sim.vector.VectorEnv` reads it.
+    ``substep``: the state is the start of a step's last substep, and the quantities are
+    those ``mj_step`` leaves after it (plus ``mj_rnePostConstraint`` for contact forces).
+    With the Euler and implicit integrators (HalfCheetah, Swimmer...) they come from the
+    step's forward pass, so ``mj_forward`` on the stored state gives them. With RK4
+    (Hopper, Walker2d, Ant, Humanoid...) they come from the last Runge-Kutta stage, which
+    no stored state holds, so that one substep runs. Otherwise the state is an episode's
+    reset state, read after ``mj_forward`` as :class:`~studio.sim.vector.VectorEnv` reads it.
     """
     n = int(rows["qpos"].shape[0])
     d = mujoco.MjData(model)
@@ -146,15 +148,17 @@ def _derive(model: mujoco.MjModel, rows: Mapping[str, np.ndarray], ctrl: np.ndar
     # forces, mocap poses) stay at their defaults, which stepping never changes.
     qpos, qvel, act, warm, time = (rows[k] for k in STATE_FIELDS)
     views = [(out[k], getattr(d, k)) for k in _DERIVED]
+    rk4 = substep and model.opt.integrator == mujoco.mjtIntegrator.mjINT_RK4
     for i in range(n):
         d.qpos[:], d.qvel[:], d.act[:], d.qacc_warmstart[:] = qpos[i], qvel[i], act[i], warm[i]
         d.time = float(time[i])
         d.ctrl[:] = ctrl[i]
-        if substep:
+        if rk4:
             mujoco.mj_step(model, d)
-            mujoco.mj_rnePostConstraint(model, d)
         else:
             mujoco.mj_forward(model, d)
+        if substep:
+            mujoco.mj_rnePostConstraint(model, d)
         for dst, src in views:
             dst[i] = src
     return out
