@@ -22,18 +22,13 @@ How it is fast, and why this design
     functions of those arrays. The batch is bit-identical to stepping one ``MjData``
     per environment (the tests compare with Gymnasium to the last bit).
 
-    Measured on this project's 2-core machine (``python -m studio.sim.bench_sim
-    --backends``; figures from a lightly loaded moment, HalfCheetah-v5, 8-16 envs):
-    the batch reached 45k env steps/s, about 85% of the raw limit (one core's
-    ``mj_step`` rate x 2 / frame_skip), and 58k with 64 envs; a Python thread pool over
-    one ``MjData`` per env, gathering only qpos/qvel, reached 34k (its per-env control
-    writes and copies hold the GIL); ``mujoco.rollout`` returns state vectors only, so
-    every derived field would need another ``mj_forward``. In one full benchmark run
-    (8 envs, moderate load) the VectorEnv made 32.8k env steps/s against 13.4k for
-    Gymnasium's SyncVectorEnv and 5.1k for its AsyncVectorEnv. With one thread the VectorEnv runs at
-    about 90% of one core's limit: the Python part costs about 10%. Under heavy load
-    from other processes, more threads can be slower than one, because every step
-    waits for its slowest thread.
+    ``python -m studio.sim.bench_sim`` compares it with the same workload run natively
+    (``mujoco.rollout``: the same batch, frame skip and controls, physics only, on as many
+    threads), with a Python thread pool over one ``MjData`` per env (``--backends``: its
+    per-env control writes and copies hold the GIL) and with Gymnasium's vector envs;
+    the README gives the figures with the load average they were measured at. Under
+    heavy load from other processes, more threads can be slower than one, because every
+    step waits for its slowest thread.
 
     The batch is *persistent* (one MjData per simulation) so that tasks whose
     observation or features read contact forces (``cfrc_ext``: Ant, Humanoid, contact
