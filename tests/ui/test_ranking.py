@@ -179,6 +179,9 @@ def test_picker_lists_rollouts_opens_the_view_and_records(
     assert picker.rank_button.isEnabled()
     dialog = picker.rank_selected()
     assert dialog is not None and len(dialog.view.cells) == 2
+    # in random order by default (no position bias), but exactly the selected rollouts
+    assert picker.shuffle.isChecked()
+    assert sorted(r.id for r in dialog.view.rollouts) == sorted(picker.selected_ids())
     dialog.close()
 
     picker.policy.setCurrentText("latest checkpoint")

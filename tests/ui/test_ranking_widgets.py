@@ -273,3 +273,22 @@ def test_drop_events_on_the_strip_make_a_tie_and_a_new_place(qtbot: Any) -> None
     assert order.tiers == [[0, 2]]
     drop("gap", 0, 1)  # video 2 before it: a first place of its own
     assert order.tiers == [[1], [0, 2]]
+
+
+def test_zoomed_timeline_follows_the_playhead(qtbot: Any) -> None:
+    from studio.ui.ranking.timeline import FOLLOW_STEPS, TermTimeline
+
+    timeline = TermTimeline()
+    qtbot.addWidget(timeline)
+    n = 1000
+    timeline.show_series({"forward": np.linspace(0, 1, n), "task_reward": np.ones(n)})
+    timeline.set_follow(True)
+    timeline.set_position(500)
+    x0, x1 = timeline.chart.stack.viewRange()[0]
+    assert (x0, x1) == pytest.approx((500 - FOLLOW_STEPS / 2, 500 + FOLLOW_STEPS / 2))
+    timeline.set_position(990)  # near the end the window stops at the last step
+    assert timeline.chart.stack.viewRange()[0] == pytest.approx([n - FOLLOW_STEPS, n])
+    assert timeline.chart.score.viewRange()[0] == pytest.approx([n - FOLLOW_STEPS, n])  # linked
+    timeline.set_follow(False)
+    x0, x1 = timeline.chart.stack.viewRange()[0]
+    assert x0 <= 0 and x1 >= n

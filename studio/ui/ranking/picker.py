@@ -10,6 +10,7 @@ saved, the window closes and the list shows how often each rollout has been rank
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +100,10 @@ class RolloutPicker(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.this_task = QCheckBox("Only the current task")
+        self.shuffle = QCheckBox("Random order")
+        self.shuffle.setChecked(True)
+        self.shuffle.setToolTip("Show the videos in a random order, so that their place in the "
+                                "grid (or their id) does not suggest a rank")
         self.this_task.setChecked(True)
         self.rank_button = QPushButton("Rank selected…")
         self.rank_button.setDefault(True)
@@ -130,6 +135,7 @@ class RolloutPicker(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.this_task)
+        top.addWidget(self.shuffle)
         top.addStretch(1)
         top.addWidget(self.rank_button)
         rec = QHBoxLayout()
@@ -214,6 +220,8 @@ class RolloutPicker(QWidget):
             self.status.setText(f"Select 2 to {MAX_VIDEOS} rollouts to rank (Ctrl+click, Shift+click).")
             return None
         infos = [self.rollouts[i] for i in ids]
+        if self.shuffle.isChecked():
+            random.shuffle(infos)
         design = getattr(self.context, "design", None)
         dialog = RankingDialog(self.service, infos, design, self)
         dialog.view.saved.connect(lambda rid: self._ranked(dialog, rid))

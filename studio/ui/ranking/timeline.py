@@ -20,6 +20,8 @@ from studio.ui.plots.charts import EpisodeChart
 
 __all__ = ["TASK_REWARD", "TermTimeline"]
 
+FOLLOW_STEPS = 200
+"""Steps the timeline shows around the cursor when it follows playback."""
 TASK_REWARD = "task_reward"
 """The key of the task's own reward in ``RankingService.term_series``."""
 
@@ -58,6 +60,8 @@ class TermTimeline(QWidget):
             cursor.sigDragged.connect(self._cursor_dragged)
         self.chart.layout_widget.scene().sigMouseClicked.connect(self._clicked)
         self.length = 0
+        self.follow = False
+        """Show :data:`FOLLOW_STEPS` steps around the cursor instead of the whole rollout."""
         self.title = ""
         self.setMinimumHeight(150)
         self.show_message("click a video to see its terms here")
@@ -76,7 +80,7 @@ class TermTimeline(QWidget):
         self.chart.show_episode(terms, total, None if task is None else np.asarray(task, np.float64))
         for plot, cursor in zip((self.chart.stack, self.chart.score), self.cursors, strict=True):
             plot.addItem(cursor, ignoreBounds=True)  # show_episode cleared the plots
-            plot.setXRange(0, self.length, padding=0.01)
+        self._frame_x()
         self.title = title
         self.chart.stack.setTitle(title or None, size="9pt")
         self._stack.setCurrentWidget(self.chart)
@@ -91,6 +95,23 @@ class TermTimeline(QWidget):
         for cursor in self.cursors:
             if cursor.value() != frame:
                 cursor.setValue(frame)
+        if self.follow:
+            self._frame_x()
+
+    def set_follow(self, follow: bool) -> None:
+        """Zoom to the steps around the cursor and follow it (or show the whole rollout)."""
+        self.follow = follow
+        self._frame_x()
+
+    def _frame_x(self) -> None:
+        if not self.length:
+            return
+        if self.follow:
+            half = FOLLOW_STEPS // 2
+            start = min(max(0, self.position - half), max(0, self.length - FOLLOW_STEPS))
+            self.chart.stack.setXRange(start, start + FOLLOW_STEPS, padding=0)
+        else:
+            self.chart.stack.setXRange(0, self.length, padding=0.01)
 
     @property
     def position(self) -> int:

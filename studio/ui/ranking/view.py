@@ -11,7 +11,8 @@ Keys (also listed under the strip):
 place; ``Backspace`` takes back; ``Enter`` saves; ``S`` skips the set; ``Space`` plays or
 pauses; ``←``/``→`` step (with ``Shift``: 10 steps); ``Home`` back to the start; ``L``
 loop; ``[``/``]`` slower/faster; ``F`` full screen for the focused video (``Esc`` back);
-``R`` shows or hides per-term returns (hidden at first, so as not to bias the ranker).
+``R`` shows or hides per-term returns (hidden at first, so as not to bias the ranker);
+``Z`` zooms the timeline to the steps around the playhead.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from studio.ui.workers import TaskRunner, TaskState
 __all__ = ["KEYS_HELP", "RankingView", "returns_text"]
 
 KEYS_HELP = ("1–8 place · = then a number: tie · Backspace undo · Enter save · S skip set · "
-             "Space play/pause · ←/→ step · L loop · [ ] speed · F full screen · R returns")
+             "Space play/pause · ←/→ step · L loop · [ ] speed · F full screen · R returns · Z zoom")
 MAX_VIDEOS = 8
 RESIZE_MS = 400
 
@@ -162,6 +163,9 @@ class RankingView(QWidget):
         self.returns_box = QCheckBox("Show returns")
         self.returns_box.setToolTip("Per-term returns of each video (R); hidden so as not to bias the ranking")
         self.returns_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.follow_box = QCheckBox("Zoom timeline")
+        self.follow_box.setToolTip("The timeline shows the steps around the playhead and follows it (Z)")
+        self.follow_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.full_button = button("Full screen", "Only the focused video, full screen (F; Esc back)",
                                   self.toggle_full_screen)
         bar = QHBoxLayout()
@@ -169,7 +173,7 @@ class RankingView(QWidget):
             bar.addWidget(b)
         bar.addWidget(self.slider, 1)
         for w in (self.position_label, self.loop_box, QLabel("Speed"), self.speed_box,
-                  self.returns_box, self.full_button):
+                  self.returns_box, self.follow_box, self.full_button):
             bar.addWidget(w)
 
         self.comment = QLineEdit()
@@ -212,6 +216,7 @@ class RankingView(QWidget):
         self.loop_box.toggled.connect(lambda on: setattr(ph, "loop", on))
         self.speed_box.currentIndexChanged.connect(self._on_speed)
         self.returns_box.toggled.connect(self.set_returns_visible)
+        self.follow_box.toggled.connect(self.timeline.set_follow)
         self.timeline.seekRequested.connect(ph.seek)
         self.strip.moved.connect(lambda v, k, join: self._change(self.order.move, v, k, join))
         self.strip.unplaced.connect(lambda v: self._change(self.order.unplace, v))
@@ -437,6 +442,8 @@ class RankingView(QWidget):
             self.setFocus()  # leave the comment, keep the view open
         elif key == Qt.Key.Key_R:
             self.returns_box.toggle()
+        elif key == Qt.Key.Key_Z:
+            self.follow_box.toggle()
         else:
             super().keyPressEvent(event)
 
