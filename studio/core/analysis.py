@@ -29,13 +29,14 @@ FLAT_RELATIVE_STD = 1e-6
 def sample_features(
     catalog: FeatureCatalog, names: Sequence[str], n: int, seed: int = 0
 ) -> dict[str, np.ndarray]:
-    """``n`` values of each feature drawn uniformly from its typical range."""
+    """``n`` values of each feature drawn uniformly from its typical range (``[n, *shape]``
+    for array features)."""
     rng = np.random.default_rng(seed)
     out = {}
     for name in names:
         spec = catalog.get(name)
         low, high = (spec.low, spec.high) if spec is not None else (-1.0, 1.0)
-        out[name] = rng.uniform(low, high, size=n)
+        out[name] = rng.uniform(low, high, size=(n, *(spec.shape if spec is not None else ())))
     return out
 
 

@@ -143,3 +143,15 @@ def test_a_term_with_an_array_value_is_refused_with_its_name() -> None:
     d = Design("d", "T", Group("reward", [Term("effort", "square(qvel)")]))
     with pytest.raises(ValueError, match="term 'effort' gives \\(3,\\) values per transition"):
         compile_design(d, dtype=torch.float64)({"qvel": torch.tensor(ARR["qvel"])})
+
+
+def test_editor_ranges_of_array_expressions_sample_whole_arrays() -> None:
+    from studio.core.analysis import source_range
+    from studio.core.design import Term
+    from studio.core.features import FeatureCatalog, FeatureSpec
+
+    cat = FeatureCatalog.of([FeatureSpec("a", "an array", "1", -1.0, 1.0, group="array", shape=(3,))])
+    lo, hi = source_range(Term("t", "sum(square(a))"), cat)
+    assert 0.0 <= lo < 0.5 and 2.0 < hi <= 3.0  # three squares of values in [-1, 1]
+    lo, hi = source_range(Term("t", "a[2] > 0"), cat)
+    assert (lo, hi) == (0.0, 1.0)
