@@ -108,8 +108,10 @@ def test_bench_runs_every_side_the_same_way_and_prints_each_sides_settings(
     from studio.sim.bench_sim import main
     from studio.sim.vector import usable_cores
 
-    # The comparison code itself, Gymnasium included, small: 2 envs, 2 rounds of short bursts.
-    assert main(["--env", "Hopper-v5", "--envs", "2", "--seconds", "0.02", "--repeat", "2"]) == 0
+    # The comparison code itself, Gymnasium included, small: 2 rounds of short bursts, and a
+    # batch that is not the core count, so the async side shows what it was given.
+    envs = usable_cores() + 1
+    assert main(["--env", "Hopper-v5", "--envs", str(envs), "--seconds", "0.02", "--repeat", "2"]) == 0
     out = capsys.readouterr().out
     last = out.strip().splitlines()[-1]
     assert last.startswith("RESULT studio_steps_per_s=")
@@ -120,7 +122,7 @@ def test_bench_runs_every_side_the_same_way_and_prints_each_sides_settings(
     assert float(fields["share_of_reference"]) == pytest.approx(ratio, abs=1e-3)
     # AsyncVectorEnv gets one process per usable core, and every side says how it ran.
     assert int(fields["async_procs"]) == int(fields["cores"]) == usable_cores()
-    assert f"AsyncVectorEnv, E={usable_cores()}" in out and "mujoco.rollout, E=2" in out
+    assert f"AsyncVectorEnv, E={usable_cores()}" in out and f"mujoco.rollout, E={envs}" in out
     assert "best of 2 rounds, all sides in turn" in out and "load average after" in out
 
 
