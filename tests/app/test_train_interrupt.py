@@ -71,3 +71,27 @@ def test_resume_refuses_a_run_that_cannot_continue(tmp_path: Path) -> None:
     r = cli("train", "task", "--env", "InvertedPendulum-v5", "--resume", "--no-store")
     assert r.returncode == 2 and "give the run's folder with --run-dir" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_ctrl_c_without_a_workspace_checkpoints_into_the_run_dir(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'plugins'}"}
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio.cli", "train", "task", "--env", "InvertedPendulum-v5",
+         "--steps", "10000000", "--envs", "4", "--rollout", "16", "--preset", "cleanrl",
+         "--minibatches", "2", "--epochs", "1", "--no-store", "--run-dir", str(run_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+        start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "steps/s" in line:
+                break
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err
+    assert "stopped at step" in out and "Traceback" not in err
+    assert (run_dir / "checkpoint.pt").is_file()
