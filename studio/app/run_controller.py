@@ -127,8 +127,11 @@ class RunController:
         if self.active:
             raise RuntimeError(f"run {self.run_id} is still {self.status}: stop it before "
                                "starting another")
-        config = config or PPOConfig()
         env_id = env_id or design.task
+        if config is None:  # the task's tuned preset (RL Zoo's PPO settings where it has them)
+            from studio.train.presets import ppo_config
+
+            config = ppo_config(env_id)
         document = design.to_json()
         with self.workspace.session() as s:
             if version_id is None:  # an unchanged design reuses its version
