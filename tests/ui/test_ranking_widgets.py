@@ -116,7 +116,7 @@ def test_one_playhead_moves_every_video(tmp_path: Path, make_view: Any) -> None:
     view.playhead.set_speed(2.0)
     view.playhead.advance(0.25)  # 0.25 s at 20 frames/s, twice as fast: 10 frames on
     assert [c.shown_frame for c in view.cells] == [17, 17, 17]
-    assert view.slider.value() == 17
+    assert view.bar.slider.value() == 17
     view.playhead.advance(0.25)  # past the end, looping: frame 27 of 20 is frame 7
     assert [c.shown_frame for c in view.cells] == [7, 7, 7]
     from PySide6.QtCore import Qt
@@ -143,11 +143,11 @@ def test_speed_is_remembered_as_the_default(tmp_path: Path, make_view: Any) -> N
     from studio.ui.ranking.playhead import Playhead, default_speed
 
     view = make_view([_info(1, _video(tmp_path / "a.mp4")), _info(2, _video(tmp_path / "b.mp4"))])
-    view.speed_box.setCurrentIndex(view.speed_box.findData(0.5))
+    view.bar.speed_box.setCurrentIndex(view.bar.speed_box.findData(0.5))
     assert view.playhead.speed == 0.5
     assert default_speed() == 0.5
     assert Playhead(10).speed == 0.5  # the next view starts at it
-    view.speed_box.setCurrentIndex(view.speed_box.findData(1.0))
+    view.bar.speed_box.setCurrentIndex(view.bar.speed_box.findData(1.0))
 
 
 def test_click_on_the_timeline_seeks_every_video(tmp_path: Path, make_view: Any, qtbot: Any) -> None:

@@ -13,6 +13,8 @@ Cells can be dragged onto the ranking strip (the same drag as the strip's chips)
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QMimeData, QPoint, QRect, QSize, Qt, Signal
@@ -21,11 +23,32 @@ from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
 
 from studio.ui.ranking.decode import DecodedVideo
 
-__all__ = ["MIME", "VideoCell", "VideoGrid", "grid_shape"]
+__all__ = ["MIME", "VideoCell", "VideoGrid", "cell_title", "grid_shape", "returns_text"]
 
 MIME = "application/x-studio-rank-video"
 """Drag payload: the cell's 0-based index as text."""
 BEST, WORST, FOCUS = QColor("#e0b400"), QColor("#d9432f"), QColor("#3d8fe0")
+
+
+def cell_title(info: Any) -> str:
+    """``rollout 12 · random · seed 3`` (a checkpoint by its file name)."""
+    policy = str(info.policy or "?")
+    if "/" in policy or "\\" in policy:  # a checkpoint: its file name says enough
+        kind, _, path = policy.rpartition(":")
+        policy = f"{kind or 'checkpoint'} {Path(path).name}"
+    return f"rollout {info.id} · {policy} · seed {info.seed}"
+
+
+def returns_text(info: Any) -> str:
+    """The task score, the design's return and each term's return of a rollout, one a line."""
+    lines = []
+    if info.task_score is not None:
+        lines.append(f"task score  {info.task_score:,.1f}")
+    if info.design_return is not None:
+        lines.append(f"design  {info.design_return:,.1f}")
+    for name, value in sorted((info.term_returns or {}).items()):
+        lines.append(f"  {name}  {value:,.2f}")
+    return "\n".join(lines)
 
 
 def grid_shape(n: int) -> tuple[int, int]:

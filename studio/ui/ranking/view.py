@@ -17,51 +17,35 @@ loop; ``[``/``]`` slower/faster; ``F`` full screen for the focused video (``Esc`
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
-    QSlider,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.errors import user_message
+from studio.ui.ranking.controls import TransportBar, button
 from studio.ui.ranking.decode import DecodedVideo, DecodeInputs, decode_video, frame_pixels
-from studio.ui.ranking.grid import VideoCell, VideoGrid
+from studio.ui.ranking.grid import VideoCell, VideoGrid, cell_title, returns_text
 from studio.ui.ranking.order import RankOrder
-from studio.ui.ranking.playhead import SPEEDS, Playhead, set_default_speed
+from studio.ui.ranking.playhead import Playhead
 from studio.ui.ranking.strip import RankStrip, ordinal
 from studio.ui.ranking.timeline import TermTimeline
 from studio.ui.workers import TaskRunner, TaskState
 
-__all__ = ["KEYS_HELP", "RankingView", "returns_text"]
+__all__ = ["KEYS_HELP", "RankingView"]
 
 KEYS_HELP = ("1–8 place · = then a number: tie · Backspace undo · Enter save · S skip set · "
              "Space play/pause · ←/→ step · L loop · [ ] speed · F full screen · R returns · Z zoom")
 MAX_VIDEOS = 8
 RESIZE_MS = 400
-
-
-def returns_text(info: Any) -> str:
-    """The task score, the design's return and each term's return of a rollout, one a line."""
-    lines = []
-    if info.task_score is not None:
-        lines.append(f"task score  {info.task_score:,.1f}")
-    if info.design_return is not None:
-        lines.append(f"design  {info.design_return:,.1f}")
-    for name, value in sorted((info.term_returns or {}).items()):
-        lines.append(f"  {name}  {value:,.2f}")
-    return "\n".join(lines)
 
 
 def _series(inputs: tuple[Any, int, Any], _state: TaskState) -> tuple[int, dict[str, Any]]:
@@ -98,7 +82,7 @@ class RankingView(QWidget):
         self.order = RankOrder(len(rollouts))
         length = max(int(r.length or 0) for r in rollouts)
         self.playhead = Playhead(length, parent=self)
-        self.cells = [VideoCell(i, self._title(r)) for i, r in enumerate(rollouts)]
+        self.cells = [VideoCell(i, cell_title(r)) for i, r in enumerate(rollouts)]
         self.grid = VideoGrid(self.cells)
         self.timeline = TermTimeline()
         self.strip = RankStrip()
@@ -127,55 +111,8 @@ class RankingView(QWidget):
             self.playhead.play()
 
     # --- building ----------------------------------------------------------------------------
-    @staticmethod
-    def _title(info: Any) -> str:
-        policy = str(info.policy or "?")
-        if "/" in policy or "\\" in policy:  # a checkpoint: its file name says enough
-            kind, _, path = policy.rpartition(":")
-            policy = f"{kind or 'checkpoint'} {Path(path).name}"
-        return f"rollout {info.id} · {policy} · seed {info.seed}"
-
     def _build(self) -> None:
-        def button(text: str, tip: str, slot: Any) -> QPushButton:
-            b = QPushButton(text)
-            b.setToolTip(tip)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the view keeps the keys
-            b.setAutoDefault(False)  # Enter is the view's (in a dialog it would click too)
-            b.clicked.connect(slot)
-            return b
-
-        self.play_button = button("Play", "Play or pause every video (Space)", self.playhead.toggle)
-        self.back_button = button("◀ step", "One step back (←)", lambda: self.playhead.step(-1))
-        self.next_button = button("step ▶", "One step on (→)", lambda: self.playhead.step(1))
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.slider.setRange(0, max(0, self.playhead.length - 1))
-        self.position_label = QLabel()
-        self.loop_box = QCheckBox("Loop")
-        self.loop_box.setChecked(self.playhead.loop)
-        self.loop_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.speed_box = QComboBox()
-        self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.speed_box.setToolTip("Playback speed of every video; remembered as the default")
-        for s in SPEEDS:
-            self.speed_box.addItem(f"{s:g}×", s)
-        self.speed_box.setCurrentIndex(SPEEDS.index(self.playhead.speed))
-        self.returns_box = QCheckBox("Show returns")
-        self.returns_box.setToolTip("Per-term returns of each video (R); hidden so as not to bias the ranking")
-        self.returns_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.follow_box = QCheckBox("Zoom timeline")
-        self.follow_box.setToolTip("The timeline shows the steps around the playhead and follows it (Z)")
-        self.follow_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.full_button = button("Full screen", "Only the focused video, full screen (F; Esc back)",
-                                  self.toggle_full_screen)
-        bar = QHBoxLayout()
-        for b in (self.play_button, self.back_button, self.next_button):
-            bar.addWidget(b)
-        bar.addWidget(self.slider, 1)
-        for w in (self.position_label, self.loop_box, QLabel("Speed"), self.speed_box,
-                  self.returns_box, self.follow_box, self.full_button):
-            bar.addWidget(w)
-
+        self.bar = TransportBar(self.playhead, self.toggle_full_screen)
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Comment (optional), e.g. “falls at the end”")
         self.skip_button = button("Skip set", "Store this set as skipped (S)", self.skip)
@@ -200,7 +137,7 @@ class RankingView(QWidget):
         self.split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        lay.addLayout(bar)
+        lay.addWidget(self.bar)
         lay.addWidget(self.split, 1)
         lay.addLayout(rank_row)
         status_row = QHBoxLayout()
@@ -211,12 +148,8 @@ class RankingView(QWidget):
     def _connect(self) -> None:
         ph = self.playhead
         ph.positionChanged.connect(self._on_position)
-        ph.playingChanged.connect(lambda on: self.play_button.setText("Pause" if on else "Play"))
-        self.slider.valueChanged.connect(ph.seek)
-        self.loop_box.toggled.connect(lambda on: setattr(ph, "loop", on))
-        self.speed_box.currentIndexChanged.connect(self._on_speed)
-        self.returns_box.toggled.connect(self.set_returns_visible)
-        self.follow_box.toggled.connect(self.timeline.set_follow)
+        self.bar.returns_box.toggled.connect(self.set_returns_visible)
+        self.bar.follow_box.toggled.connect(self.timeline.set_follow)
         self.timeline.seekRequested.connect(ph.seek)
         self.strip.moved.connect(lambda v, k, join: self._change(self.order.move, v, k, join))
         self.strip.unplaced.connect(lambda v: self._change(self.order.unplace, v))
@@ -278,21 +211,11 @@ class RankingView(QWidget):
         for cell in self.cells:
             cell.show_frame(frame)
         self.timeline.set_position(frame)
-        if self.slider.value() != frame:
-            self.slider.blockSignals(True)
-            self.slider.setValue(frame)
-            self.slider.blockSignals(False)
-        self.position_label.setText(f"step {frame + 1} / {self.playhead.length}")
-
-    def _on_speed(self, index: int) -> None:
-        speed = float(self.speed_box.itemData(index))
-        self.playhead.set_speed(speed)
-        set_default_speed(speed)
 
     def set_returns_visible(self, visible: bool) -> None:
         """Show or hide every cell's per-term returns."""
-        if self.returns_box.isChecked() != visible:
-            self.returns_box.setChecked(visible)
+        if self.bar.returns_box.isChecked() != visible:
+            self.bar.returns_box.setChecked(visible)
             return
         for cell, r in zip(self.cells, self.rollouts, strict=True):
             cell.set_returns(returns_text(r), visible)
@@ -432,18 +355,17 @@ class RankingView(QWidget):
         elif key == Qt.Key.Key_Home:
             ph.seek(0)
         elif key == Qt.Key.Key_L:
-            self.loop_box.toggle()
+            self.bar.loop_box.toggle()
         elif key in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight):
-            i = self.speed_box.currentIndex() + (1 if key == Qt.Key.Key_BracketRight else -1)
-            self.speed_box.setCurrentIndex(min(max(0, i), len(SPEEDS) - 1))
+            self.bar.change_speed(1 if key == Qt.Key.Key_BracketRight else -1)
         elif key == Qt.Key.Key_F or (key == Qt.Key.Key_Escape and self.grid.zoomed is not None):
             self.toggle_full_screen()
         elif key == Qt.Key.Key_Escape and self.comment.hasFocus():
             self.setFocus()  # leave the comment, keep the view open
         elif key == Qt.Key.Key_R:
-            self.returns_box.toggle()
+            self.bar.returns_box.toggle()
         elif key == Qt.Key.Key_Z:
-            self.follow_box.toggle()
+            self.bar.follow_box.toggle()
         else:
             super().keyPressEvent(event)
 
