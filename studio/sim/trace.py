@@ -38,7 +38,10 @@ import numpy as np
 from studio.sim.state import StateBatch
 from studio.sim.tasks.base import Task
 
-__all__ = ["STATE_FIELDS", "StateCapture", "TraceFeatures", "transition_states"]
+__all__ = [
+    "STATE_FIELDS", "StateCapture", "TraceFeatures", "after_states", "before_states",
+    "stored_arrays", "transition_states",
+]
 
 STATE_FIELDS = ("qpos", "qvel", "act", "qacc_warmstart", "time")
 """The MjData fields a stored state holds (the rest is the model's default)."""
@@ -170,14 +173,14 @@ def _batch(derived: Mapping[str, np.ndarray], qpos: np.ndarray, qvel: np.ndarray
                       **{k: derived[k] for k in _DERIVED})
 
 
-def transition_states(model: mujoco.MjModel, stored: Mapping[str, np.ndarray],
-                      actions: np.ndarray) -> tuple[StateBatch, StateBatch, StateBatch, np.ndarray]:
-    """``(before[T], after[T], starts[S], start_steps[S])`` rebuilt from stored states.
+def after_states(model: mujoco.MjModel, stored: Mapping[str, np.ndarray],
+                 actions: np.ndarray) -> tuple[StateBatch, StateBatch, np.ndarray]:
+    """``(after[T], starts[S], start_steps[S])`` rebuilt from stored states.
 
     ``after`` is each step's state as the live environment held it after the step;
-    ``before`` the one before it (the previous ``after``, or the episode's reset state);
-    ``starts`` the reset state of every episode (step 0 included) beginning at
-    ``start_steps``. Only forward kinematics and contact forces run: no stepping.
+    ``starts`` the reset state of every episode (step 0 included), beginning at
+    ``start_steps``. MuJoCo computes the derived quantities (see :func:`_derive`); the
+    episode is not simulated again.
     """
     actions = np.asarray(actions, dtype=np.float64).reshape(len(stored["fwd_qpos"]), -1)
     n = actions.shape[0]
@@ -190,20 +193,30 @@ def transition_states(model: mujoco.MjModel, stored: Mapping[str, np.ndarray],
     zeros = np.zeros((start_steps.size, model.nu))
     sdev = _derive(model, start_rows, zeros, substep=False)
     starts = _batch(sdev, start_rows["qpos"], start_rows["qvel"], zeros, start_rows["time"])
-    # before[t] = after[t - 1], except at episode starts.
-    src = np.arange(n) - 1
-    is_start = np.zeros(n, dtype=bool)
-    is_start[start_steps[start_steps < n]] = True
+    return after, starts, start_steps
+
+
+def before_states(after: StateBatch, starts: StateBatch, start_steps: np.ndarray) -> StateBatch:
+    """``before[t]``: ``after[t - 1]``, or the reset state where an episode starts at ``t``."""
+    n = after.size
+    src = np.maximum(np.arange(n) - 1, 0)
     fields: dict[str, np.ndarray] = {}
     for k, v in after.__dict__.items():
-        col = v[np.maximum(src, 0)].copy()
-        s = starts.__dict__[k]
+        col = v[src]  # a gathered copy
+        first = starts.__dict__[k]
         for j, t in enumerate(start_steps):
             if t < n:
-                col[t] = s[j]
+                col[t] = first[j]
         fields[k] = col
-    before = StateBatch(**fields)
-    return before, after, starts, start_steps
+    return StateBatch(**fields)
+
+
+def transition_states(model: mujoco.MjModel, stored: Mapping[str, np.ndarray],
+                      actions: np.ndarray) -> tuple[StateBatch, StateBatch, StateBatch, np.ndarray]:
+    """``(before[T], after[T], starts[S], start_steps[S])``: :func:`after_states` and
+    :func:`before_states` together."""
+    after, starts, start_steps = after_states(model, stored, actions)
+    return before_states(after, starts, start_steps), after, starts, start_steps
 
 
 @dataclass
@@ -219,7 +232,7 @@ class TraceFeatures:
     task: Task
     stored: Mapping[str, np.ndarray]
     actions: np.ndarray
-    _states: tuple[StateBatch, StateBatch, StateBatch, np.ndarray] | None = None
+    _states: tuple[StateBatch, StateBatch, np.ndarray] | None = None
     _cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
@@ -228,10 +241,15 @@ class TraceFeatures:
         return int(np.shape(self.actions)[0])
 
     def states(self) -> tuple[StateBatch, StateBatch, StateBatch, np.ndarray]:
-        """:func:`transition_states` of the trace (computed once)."""
+        """:func:`transition_states` of the trace.
+
+        Only ``after`` and the reset states are kept (computed once); ``before`` is
+        gathered from them on each call, which halves what a cached rollout holds.
+        """
         if self._states is None:
-            self._states = transition_states(self.task.model, self.stored, self.actions)
-        return self._states
+            self._states = after_states(self.task.model, self.stored, self.actions)
+        after, starts, start_steps = self._states
+        return before_states(after, starts, start_steps), after, starts, start_steps
 
     def features(self, names: Iterable[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``(features, prev_features)``: name -> [T] as the live env gave them each step.
