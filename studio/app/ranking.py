@@ -22,6 +22,7 @@ serialises its own calls with a lock, so a worker and the GUI thread may share i
 from __future__ import annotations
 
 import getpass
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from studio.store import Workspace
 
 __all__ = ["Agreement", "RankingError", "RankingInfo", "RankingService", "RolloutInfo"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -260,10 +263,11 @@ class RankingService:
 
     # --- agreement -------------------------------------------------------------------------
     def prepare(self, env_id: str, state: Any = None) -> list[int]:
-        """Cache the states of every ranked rollout of ``env_id`` that has a trace.
+        """Load and recompute the states of every ranked rollout of ``env_id`` (once).
 
         Returns the ids that can be scored; a rollout whose trace is missing or unreadable
-        is left out (the others still count). ``state`` gets progress.
+        is left out (the others still count). ``state`` gets progress. Call it in a
+        worker before the first :meth:`agreement` of a session, which otherwise does it.
         """
         with self._lock:
             infos = [r for r in self.rollouts(env_id) if r.trace_path is not None]
@@ -277,6 +281,12 @@ class RankingService:
                         self._cache.add(info.id, task, self.load_trace(info.id))
                     except (RankingError, KeyError):
                         continue
+                try:
+                    self._cache.trace_features(info.id).warm()
+                except (ValueError, IndexError) as exc:  # states of another model version
+                    log.warning("rollout %s left out of agreement: %s", info.id, exc)
+                    self._cache.discard(info.id)
+                    continue
                 ok.append(info.id)
                 if state is not None:
                     state.set_progress(100.0 * (n + 1) / len(wanted))

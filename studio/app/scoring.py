@@ -96,6 +96,12 @@ class FeatureCache:
                                    np.asarray(trace.truncated, bool))
         self._batches = {k: v for k, v in self._batches.items() if rollout_id not in k}
 
+    def discard(self, rollout_id: int) -> None:
+        """Forget one rollout (e.g. its states could not be recomputed)."""
+        self._features.pop(rollout_id, None)
+        self._flags.pop(rollout_id, None)
+        self._batches = {k: v for k, v in self._batches.items() if rollout_id not in k}
+
     def trace_features(self, rollout_id: int) -> TraceFeatures:
         """The recomputed features of one rollout."""
         return self._features[rollout_id]

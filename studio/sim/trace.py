@@ -240,14 +240,19 @@ class TraceFeatures:
         """Number of steps."""
         return int(np.shape(self.actions)[0])
 
+    def warm(self) -> None:
+        """Compute the states now (once), so that later feature requests are quick."""
+        if self._states is None:
+            self._states = after_states(self.task.model, self.stored, self.actions)
+
     def states(self) -> tuple[StateBatch, StateBatch, StateBatch, np.ndarray]:
         """:func:`transition_states` of the trace.
 
         Only ``after`` and the reset states are kept (computed once); ``before`` is
         gathered from them on each call, which halves what a cached rollout holds.
         """
-        if self._states is None:
-            self._states = after_states(self.task.model, self.stored, self.actions)
+        self.warm()
+        assert self._states is not None
         after, starts, start_steps = self._states
         return before_states(after, starts, start_steps), after, starts, start_steps
 
