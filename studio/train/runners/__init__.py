@@ -10,7 +10,9 @@ Each handle reports its ``state`` (``queued``, ``running``, ``ended``), its ``de
 its ``place`` (where it runs, for the user).
 
 The local backend (:class:`~studio.train.runners.local.LocalRunner`) runs one process per
-run on this machine, CPU runs in parallel up to the cores, CUDA runs one at a time.
+run on this machine, CPU runs in parallel up to the cores, CUDA runs one at a time. The Ray
+backend (:class:`~studio.train.runners.ray_backend.RayRunner`) runs each as a Ray actor on
+a cluster, or on a local instance on loopback.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Protocol
 
 from studio.train.messages import Message
 
-__all__ = ["RunHandle", "Runner", "make_runner"]
+__all__ = ["RUNNERS", "RunHandle", "Runner", "make_runner"]
 
 
 class RunHandle(Protocol):
@@ -61,10 +63,18 @@ class Runner(Protocol):
         ...
 
 
+RUNNERS = ("local", "ray")
+"""The runner backends, for ``--backend``."""
+
+
 def make_runner(name: str = "local", **kwargs: Any) -> Runner:
-    """The runner backend called ``name`` (``local``)."""
+    """The runner backend called ``name``: ``local``, or ``ray`` (``address=``, optional extra)."""
     if name == "local":
         from studio.train.runners.local import LocalRunner
 
         return LocalRunner(**kwargs)
-    raise ValueError(f"unknown runner {name!r}: use local")
+    if name == "ray":
+        from studio.train.runners.ray_backend import RayRunner
+
+        return RayRunner(**kwargs)
+    raise ValueError(f"unknown runner {name!r}: use one of {', '.join(RUNNERS)}")
