@@ -85,9 +85,11 @@ class CompiledDesign:
         self.dtype = dtype
         self._exprs: dict[str, Expression] = {}
         names: set[str] = set()
+        previous: set[str] = set()
         for term in _enabled_terms(design.root):
             self._exprs[term.name] = parse(term.source, features)
             names |= self._exprs[term.name].names
+            previous |= self._exprs[term.name].previous
         self._events: list[tuple[EventTerm, Expression | None]] = []
         for ev in design.events:
             if ev.enabled:
@@ -104,8 +106,10 @@ class CompiledDesign:
                 names |= set(self.heron[group.name].inputs)
         self.required_features: frozenset[str] = frozenset(names)
         """Feature names this design reads; compute only these."""
-        self.needs_previous = self._potential is not None
-        """True when calls need ``prev_features`` (potential shaping)."""
+        self.previous_features: frozenset[str] = frozenset(previous)
+        """Features terms read one step earlier (``prev(x)``), from ``prev_features``."""
+        self.needs_previous = self._potential is not None or bool(previous)
+        """True when calls need ``prev_features`` (potential shaping, ``prev(x)``)."""
         self.scheduled = any(
             isinstance(p, Schedule) and p.kind != "constant" for p in _all_params(design)
         )
@@ -167,6 +171,12 @@ class CompiledDesign:
         that schedules follow; ``state`` is the event state returned by the previous call.
         """
         feats = self._features(features, self.required_features)
+        if self.previous_features:
+            if prev_features is None:
+                raise ValueError("this design reads prev(...): pass prev_features (the features of s)")
+            # prev(x) reads 'prev:x' (see studio.core.expr)
+            for name, value in self._features(prev_features, self.previous_features).items():
+                feats[f"prev:{name}"] = value
         batch = _batch_size(feats, features, terminated)
         components: dict[str, torch.Tensor] = {}
         values: dict[str, torch.Tensor] = {}

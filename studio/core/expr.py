@@ -17,6 +17,11 @@ transition's values), ``dot(a, b)``; ``diff(x)`` (along the last axis) and
 ``concat(a, b, ...)`` (flattened) keep arrays. A term's value must be one number per
 transition.
 
+``prev(x)`` is ``x`` one step earlier: its features are read from the previous transition
+(``prev_features``; at the start of an episode, the reset state's), as a reward that keeps
+``self.prev_x = x`` between calls does. Features read under ``prev`` are named
+``prev:<feature>`` in the mapping the expression evaluates on.
+
 >>> import numpy as np
 >>> q = {"qvel": np.array([[3.0, 4.0, 0.0], [1.0, 0.0, 0.0]])}
 >>> parse("norm(qvel[0:2]) + max(abs(qvel))").evaluate(np, q).tolist()
@@ -64,6 +69,7 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "dot": (2, 2),
     "diff": (1, 1),
     "concat": (1, 8),
+    "prev": (1, 1),
 }
 
 REDUCTIONS = frozenset({"sum", "mean", "norm", "all", "any"})
@@ -110,6 +116,8 @@ class Expression:
     names: frozenset[str]
     _node: Node
     _tree: ast.expr
+    previous: frozenset[str] = frozenset()
+    """Features read one step earlier (under ``prev(...)``): pass ``prev:<name>`` too."""
 
     def evaluate(self, xp: Any, features: Mapping[str, Any]) -> Any:
         """Value over a batch of features (a mapping name -> [B] array)."""
@@ -139,8 +147,36 @@ def parse(text: str, known: Collection[str] | None = None) -> Expression:
         raise ExpressionError(f"syntax error: {exc.msg}", col, text) from None
     offset = len(text) - len(text.lstrip())
     names: set[str] = set()
-    node = _compile(tree.body, known, names, text, offset)
-    return Expression(text, frozenset(names), node, tree.body)
+    body = _lift_prev(tree.body, text, offset)
+    node = _compile(body, known, names, text, offset)
+    return Expression(text, frozenset(n.removeprefix(PREV) for n in names), node, body,
+                      frozenset(n.removeprefix(PREV) for n in names if n.startswith(PREV)))
+
+
+PREV = "prev:"
+"""Prefix of a feature of the previous transition in the evaluation mapping (``prev(x)``)."""
+
+
+def _lift_prev(tree: ast.expr, text: str, off: int) -> ast.expr:
+    """``prev(e)`` -> ``e`` with every feature name ``n`` in it read as ``prev:n``."""
+
+    class Lift(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            if isinstance(node.func, ast.Name) and node.func.id == "prev":
+                if len(node.args) != 1 or node.keywords:
+                    raise _err(node, "prev() takes 1 argument", text, off)
+                inner = node.args[0]
+                for n in ast.walk(inner):
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "prev":
+                        raise _err(n, "prev() inside prev() is not supported", text, off)
+                callees = {id(c.func) for c in ast.walk(inner) if isinstance(c, ast.Call)}
+                for n in ast.walk(inner):
+                    if isinstance(n, ast.Name) and id(n) not in callees and n.id not in CONSTANTS:
+                        n.id = PREV + n.id
+                return inner
+            return self.generic_visit(node)
+
+    return Lift().visit(tree)  # type: ignore[no-any-return]
 
 
 def _err(node: ast.AST, message: str, text: str, offset: int) -> ExpressionError:
@@ -176,7 +212,8 @@ def _compile(
             return lambda xp, f: c
         if ident in FUNCTIONS:
             raise _err(node, f"'{ident}' is a function: call it as {ident}(...)", text, off)
-        if known is not None and ident not in known:
+        if known is not None and ident.removeprefix(PREV) not in known:
+            ident = ident.removeprefix(PREV)
             hint = _closest(ident, known)
             more = f" (did you mean '{hint}'?)" if hint else ""
             raise _err(node, f"unknown feature '{ident}'{more}", text, off)

@@ -85,6 +85,8 @@ class RewardCode:
     scheduled: bool
     uses_shaping: bool
     imports: set[str] = field(default_factory=set)
+    term_prev_features: list[str] = field(default_factory=list)
+    """Features terms read one step earlier (``prev(x)``): ``f['prev:x']`` from prev_features."""
 
 
 class _Gen:
@@ -101,6 +103,7 @@ class _Gen:
         self.scheduled = False
         self.components: list[str] = []
         self.helpers_needed: set[str] = set()
+        self.term_prev: set[str] = set()
         self.uses_heron = False
 
     # constants ---------------------------------------------------------------------------
@@ -133,6 +136,7 @@ class _Gen:
     def expr(self, text: str) -> str:
         e = parse(fold_constants(text))
         self.features |= e.names
+        self.term_prev |= e.previous
         src = e.to_source(lambda n: f"f[{n!r}]", xp=self.xp)
         self.helpers_needed |= {h for h in EXPORT_HELPERS if f"{h}(" in src}
         return src
@@ -316,6 +320,7 @@ def generate_reward_code(design: Design, xp: str = "np") -> RewardCode:
         component_names=g.components,
         scheduled=g.scheduled,
         uses_shaping=shaping is not None,
+        term_prev_features=sorted(g.term_prev),
     )
 
 

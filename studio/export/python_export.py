@@ -86,6 +86,11 @@ def _uses(body: str, name: str) -> bool:
 def _setup(code: RewardCode, xp: str) -> str:
     """The set-up lines of ``reward_from_features`` that its body needs (no unused names)."""
     lines = _SETUP[xp].split("\n")
+    if code.term_prev_features:  # prev(x) in a term reads f['prev:x']
+        value = ("np.asarray(prev_features[name], dtype=np.float64)" if xp == "np" else
+                 "torch.as_tensor(prev_features[name], dtype=dtype, device=device)")
+        lines.insert(next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("f = ")) + 1,
+                     f'    f.update({{"prev:" + name: {value} for name in PREV_FEATURES}})')
     if not _uses(code.body, "no_flags"):
         lines = [ln for ln in lines if not ln.lstrip().startswith("no_flags")]
     if not code.features:
@@ -149,6 +154,9 @@ def _parameters_block(code: RewardCode) -> str:
     lines.append("")
     lines.append(f"FEATURES = {tuple(code.features)!r}")
     lines.append('"""The feature names the design reads."""')
+    if code.term_prev_features:
+        lines.append(f"PREV_FEATURES = {tuple(code.term_prev_features)!r}")
+        lines.append('"""Features read one step earlier (prev(...)), from prev_features."""')
     lines.append(f"COMPONENTS = {tuple(code.component_names)!r}")
     lines.append('"""The components, in the order they are summed."""')
     return "\n".join(lines)
@@ -288,7 +296,7 @@ def _imported_code(design: Design) -> _ImportedCode:
 
 
 def _prev_block(code: RewardCode) -> str:
-    if not code.uses_shaping:
+    if not code.uses_shaping and not code.term_prev_features:
         return "    prev = None  # no potential shaping: Phi(s) is never read\n"
     return (
         "    prev = state.prev_features\n"

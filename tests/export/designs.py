@@ -20,6 +20,8 @@ EXPRESSIONS = [
     "sum(square(action)) + norm(body_torso_pos - body_bthigh_pos) - mean(abs(qvel[1:4])) "
     "+ max(qpos) * min(cfrc_ext[1:, 3:]) + dot(qvel[0:2], qpos[1:3]) + sum(abs(diff(ctrl)))",
     "all(isfinite(concat(qpos, qvel))) * any(qvel[2:] > 1) + (qpos[1] < inf) + square(qvel[0])",
+    # features of the previous transition (state a reward keeps between calls)
+    "x_velocity - prev(x_velocity) + 0.1 * prev(sum(abs(qvel[1:])))",
 ]
 
 
