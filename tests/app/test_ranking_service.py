@@ -48,6 +48,13 @@ def test_record_writes_trace_and_video_and_stores_the_scores(service: RankingSer
     assert info.trace_path == service.workspace.root / info.trace_rel
     frames = read_video_frames(info.video_path)  # type: ignore[arg-type]
     assert frames.shape == (info.length, 32, 48, 3)  # one frame per env step
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(info.video_path))
+    meta = next(reader)
+    reader.close()
+    assert meta["codec"] == "h264" and meta["pix_fmt"].startswith("yuv420p")
+    assert meta["fps"] == pytest.approx(1 / 0.04)  # the task's real time: dt = 0.04 s
     trace = service.load_trace(info.id)
     assert trace.length == info.length == 12
     assert info.task_score == pytest.approx(float(np.sum(trace.task_reward)), abs=1e-12)
