@@ -90,6 +90,7 @@ class RefineService:
         self._proposer_factory = proposer_factory
         self._controllers: dict[int, RunController] = {}
         self._proposers: dict[int, Proposer] = {}
+        self._secrets: dict[int, str] = {}
         self.log: Callable[[str], None] = lambda _msg: None
 
     # --- experiments ------------------------------------------------------------------------
@@ -103,12 +104,19 @@ class RefineService:
                              f"{', '.join(sorted(proposers().factories))})")
         if config.k < 2:
             raise ValueError(f"--k {config.k}: a round needs at least 2 candidates to rank")
+        stored = asdict(config)
+        # A key is a secret: kept in memory for this process, never written to the store
+        # (a resumed experiment reads OPENAI_API_KEY from the environment again).
+        secret = stored["proposer_options"].pop("api_key", None)
         with self.workspace.session() as s:
             version = repo.save_design_version(s, env_id, design.name or "start", design.to_json(),
                                                "refinement start design")
             exp = rstore.create_experiment(s, env_id, name or f"refine {design.name}", proposer,
-                                           rank, start_version_id=version.id, config=asdict(config))
-            return int(exp.id)
+                                           rank, start_version_id=version.id, config=stored)
+            exp_id = int(exp.id)
+        if secret is not None:
+            self._secrets[exp_id] = str(secret)
+        return exp_id
 
     def config(self, experiment_id: int) -> tuple[RefineConfig, str, str, str]:
         """(config, env id, proposer, rank mode) of an experiment."""
@@ -211,6 +219,8 @@ class RefineService:
                 from studio.sim.registry import get_task
 
                 kwargs.setdefault("retries", cfg.llm_retries)
+                if experiment_id in self._secrets:
+                    kwargs["api_key"] = self._secrets[experiment_id]
                 kwargs.setdefault("features", get_task(env_id).feature_names())
                 if cfg.model:
                     kwargs.setdefault("model", cfg.model)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from studio.core.design import Design, Group, Term
@@ -13,6 +14,8 @@ from studio.core.design import Design, Group, Term
 ENV = "InvertedPendulum-v5"
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # real training processes and videos on a shared 2-core machine
 def test_panel_runs_a_round_opens_the_ranking_view_and_finishes_after_the_ranking(
         qtbot: Any, tmp_path: Path) -> None:
     from studio.app.refine import RefineService
@@ -34,7 +37,7 @@ def test_panel_runs_a_round_opens_the_ranking_view_and_finishes_after_the_rankin
         panel.rollout_steps.setValue(20)
         panel.rank.setCurrentText("app")
         assert panel.start_btn.isEnabled() and not panel.rank_btn.isEnabled()
-        with qtbot.waitSignal(panel.rankingOpened, timeout=400_000) as opened:
+        with qtbot.waitSignal(panel.rankingOpened, timeout=800_000) as opened:
             qtbot.mouseClick(panel.start_btn, Qt.MouseButton.LeftButton)
         view = opened.args[0]
         qtbot.addWidget(view)
