@@ -104,7 +104,8 @@ def test_a_checkpoint_restores_the_model_its_optimiser_and_statistics(tmp_path: 
         b = again.reward.learners["tree"]  # type: ignore[attr-defined]
         for (k, x), (_, y) in zip(a.heron.model.state_dict().items(), b.heron.model.state_dict().items(), strict=True):
             assert torch.equal(x, y), k
-        assert float(b.out_rms.count) == float(a.out_rms.count) > 1.0
+        assert b.out_rms.started and float(b.out_rms.mean) == float(a.out_rms.mean)
+        assert float(b.out_rms.var) == float(a.out_rms.var) != 1.0
         assert b.optimizer.state_dict()["state"][0]["step"] == a.optimizer.state_dict()["state"][0]["step"]
     finally:
         env.close()
@@ -119,3 +120,17 @@ def test_sac_refuses_a_heron_design_with_the_remedy() -> None:
             SAC(SACConfig(total_timesteps=100, device="cpu"), env, heron_design(), feature_names=catalog_names(ENV))
     finally:
         env.close()
+
+
+def test_output_statistics_follow_a_drifting_model_offset() -> None:
+    from studio.train.heron_reward import MovingStats
+
+    stats = MovingStats(torch.device("cpu"), momentum=0.9)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        stats.update(torch.randn(2048, generator=g, dtype=torch.float64))
+    for _ in range(30):  # a fit moved the offset by 5 (Bradley-Terry cannot see it)
+        stats.update(5.0 + torch.randn(2048, generator=g, dtype=torch.float64))
+    # 0.9 ** 30 = 4% of the old mean is left: the current scores standardise to about 0,
+    # where statistics pooled over the 80 rollouts would say (5 - 1.875) / 2.4 = 1.3.
+    assert float(stats.mean) == pytest.approx(5.0 * (1 - 0.9 ** 30), abs=0.05)
