@@ -186,7 +186,7 @@ def compute_reward(x_velocity, qvel):
     assert "MISMATCH" in v.report()
 
 
-def test_state_carried_between_calls_is_reported_by_line(names) -> None:
+def test_state_kept_between_calls_is_reported_by_line(names) -> None:
     src = '''
 def _get_rew(self, x_velocity):
     accel = x_velocity
@@ -194,7 +194,8 @@ def _get_rew(self, x_velocity):
     return accel, {"accel": accel}
 '''
     r = import_reward(src, "HalfCheetah-v5", names, function="_get_rew")
-    assert any(i.line == 4 and "state carried between calls" in i.message for i in r.issues)
+    assert r.remembered == [4] and not r.issues
+    assert any("self.prev_velocity (kept between calls) is read as prev(x_velocity)" in n for n in r.notes)
 
 
 def test_every_unsupported_line_is_reported_even_when_refused(names) -> None:
@@ -258,7 +259,7 @@ def compute_reward(x_velocity, qvel):
     np.testing.assert_allclose(total_of(r, f), want, atol=1e-12)
 
 
-def test_carried_state_is_never_reported_as_a_match(tmp_path: Path, capsys) -> None:
+def test_state_kept_between_calls_becomes_a_previous_step_feature(cheetah, tmp_path: Path, capsys) -> None:
     from studio.export.import_cli import main
 
     f = tmp_path / "r.py"
@@ -267,7 +268,25 @@ def test_carried_state_is_never_reported_as_a_match(tmp_path: Path, capsys) -> N
                  "    accel = v - self.prev_v if hasattr(self, 'prev_v') else 0.0\n"
                  "    self.prev_v = v\n"
                  "    return v - 0.1 * abs(accel)\n")
+    out = tmp_path / "d.json"
+    assert main([str(f), "--task", CHEETAH, "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "self.prev_v (kept between calls) is read as prev(qvel[0])" in printed
+    assert "verified on" in printed and "first steps of episodes left out" in printed
+    from studio.core.design import Design
+
+    d = Design.loads(out.read_text())
+    assert {t.name: (t.source, t.weight) for t in d.terms()} == {
+        "v": ("qvel[0]", 1.0), "part_2": ("abs(qvel[0] - prev(qvel[0]))", -0.1)}
+
+
+def test_state_no_previous_step_feature_holds_is_never_a_match(tmp_path: Path, capsys) -> None:
+    from studio.export.import_cli import main
+
+    f = tmp_path / "r.py"
+    f.write_text("def compute_reward(self, action):\n"
+                 "    self.steps = self.steps + 1 if hasattr(self, 'steps') else 1\n"
+                 "    return self.data.qvel[0] - 0.001 * self.steps\n")
     assert main([str(f), "--task", CHEETAH, "-o", str(tmp_path / "d.json")]) == 1
     captured = capsys.readouterr()
-    assert "keeps state between calls (line 3, 4)" in captured.err and not (tmp_path / "d.json").exists()
-    assert "line 3: hasattr(self, ...)" in captured.out
+    assert "keeps state between calls (line 2" in captured.err and not (tmp_path / "d.json").exists()

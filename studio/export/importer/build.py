@@ -10,6 +10,7 @@ constant factors of a component go into its weight.
 from __future__ import annotations
 
 import ast
+import contextlib
 import keyword
 from collections.abc import Collection
 from typing import Any
@@ -178,6 +179,12 @@ def import_reward(
         issue(parsed.fdef, why)
         scope[a] = _Tainted(NotExpressible(parsed.fdef, why))
     result.args = {a: v for a, v in scope.items() if isinstance(v, str)}
+    if parsed.is_method:
+        # a first pass finds what the function keeps in self between calls (self.x = value)
+        first = Lowerer(feats, ctx, parsed.batched)
+        with contextlib.suppress(NotExpressible):
+            first.block(parsed.fdef.body, dict(scope), {}, lambda node, why: None)
+        low.previous = dict(first.remembered)
     assigned: dict[str, ast.expr] = {}
     try:
         value = low.block(parsed.fdef.body, scope, assigned, issue)
@@ -269,6 +276,11 @@ def import_reward(
                 result.components[ident] = (cname, w_total)
             else:
                 result.skipped.append(cname)
+    if low.previous:
+        result.remembered = sorted(set(low.remembered_lines))
+        for attr, expr in low.previous.items():
+            result.notes.append(f"self.{attr} (kept between calls) is read as prev({expr}): "
+                                "its value one step earlier")
     for st in low.carried:
         line = getattr(st, "lineno", 0)
         result.carried.append(line)

@@ -44,6 +44,8 @@ class CallLowering:
     batched: bool
     depth: int
     carried: list[ast.AST]
+    remembered: dict[str, str]
+    previous: dict[str, str]
 
     def expr(self, n: ast.expr, scope: dict[str, Any]) -> Any:
         raise NotImplementedError
@@ -86,6 +88,10 @@ class CallLowering:
                 return feat
             raise NotExpressible(n, f"self.data.{'.'.join(chain[1:])} is not an array feature "
                                     f"(these are: {', '.join(sorted(_DATA_ALIASES))})")
+        if len(chain) == 1 and attr in self.previous and attr not in self.remembered:
+            return f"prev({self.previous[attr]})"  # set by the previous call
+        if len(chain) == 1 and attr in self.remembered:
+            return self.remembered[attr]  # set earlier in this call
         if len(chain) == 1:
             fdef = self.ctx.method(attr)
             if fdef is not None and attr in self.ctx.properties:
@@ -195,6 +201,11 @@ class CallLowering:
         raise NotExpressible(n, f"method .{attr}() is not in the design language")
 
     def function(self, name: str, n: ast.Call, scope: dict[str, Any], kw: dict[str, ast.expr]) -> Any:
+        if name in ("hasattr", "getattr") and len(n.args) >= 2 and isinstance(n.args[0], ast.Name) \
+                and n.args[0].id == "self" and isinstance(n.args[1], ast.Constant) and n.args[1].value in self.previous:
+            attr = str(n.args[1].value)
+            # after the first step the attribute is always there (the first steps differ)
+            return True if name == "hasattr" else f"prev({self.previous[attr]})"
         if name in ("hasattr", "getattr", "setattr"):
             self.carried.append(n)
             raise NotExpressible(n, f"{name}(self, ...): state carried between calls is not supported")

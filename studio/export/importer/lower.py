@@ -59,7 +59,12 @@ class Lowerer(CallLowering):
         self.batched = batched
         self.depth = 0
         self.carried: list[ast.AST] = []
-        """Assignments to ``self.<attr>``: state carried between calls."""
+        """Lines keeping state between calls that no previous-step feature can hold."""
+        self.remembered: dict[str, str] = {}
+        """``self.<attr> = value`` seen in this pass: attr -> the value's expression."""
+        self.previous: dict[str, str] = {}
+        """From the first pass: ``self.<attr>`` read before it is set is ``prev(value)``."""
+        self.remembered_lines: list[int] = []
 
     # -- statements ----------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], scope: dict[str, Any], assigned: dict[str, ast.expr] | None = None,
@@ -213,6 +218,11 @@ class Lowerer(CallLowering):
             d.items = [it for it in d.items if it[0] != key] + [(key, value, value_node or st)]
             return
         if isinstance(tgt, ast.Attribute) and isinstance(tgt.value, ast.Name) and tgt.value.id == "self":
+            if isinstance(value, str | int | float) and not isinstance(value, bool) and "prev(" not in str(value):
+                # the next call reads this as the value one step earlier: prev(value)
+                self.remembered[tgt.attr] = value if isinstance(value, str) else text(value, st)
+                self.remembered_lines.append(st.lineno)
+                return
             self.carried.append(st)
             raise NotExpressible(st, f"state carried between calls (self.{tgt.attr} = ...) is not supported: "
                                      "use a feature of the transition instead")

@@ -53,6 +53,8 @@ class ImportResult:
     is_method: bool = False
     weights_from_total: bool = True
     """False when the total was no weighted sum of the components (weights 1 assumed)."""
+    remembered: list[int] = field(default_factory=list)
+    """Lines that keep state between calls which became previous-step features (``prev``)."""
     carried: list[int] = field(default_factory=list)
     """Lines that keep state between calls (``self.prev = ...``): no term holds them."""
     verification: Any = None

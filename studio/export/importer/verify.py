@@ -56,8 +56,12 @@ class _Env:
 def __studio_run(**inputs):
     n = len(next(iter(inputs.values())))
     totals, parts = [], {{}}
+    lanes = {{}}
     for i in range(n):
-        env = _Env()
+        # one environment per lane, kept across its steps (state kept in self carries over)
+        env = lanes.get(i % {lanes})
+        if env is None or inputs["first"][i]:
+            env = lanes[i % {lanes}] = _Env()
         env.__dict__.update({constants})
         arrays = {{k[5:]: inputs[k][i] for k in inputs if k.startswith("data_")}}
         bodies = {{k[5:]: inputs[k][i] for k in inputs if k.startswith("body_")}}
@@ -84,6 +88,8 @@ class Verification:
     """Term -> largest |design component - w * original component|."""
     error: str = ""
     """Why the original could not be run (then nothing was compared)."""
+    left_out: int = 0
+    """Episodes' first steps not compared (state kept between calls; see :func:`verify`)."""
     carried: list[int] = field(default_factory=list)
     """Lines of the original that keep state between calls: the check calls it afresh for
     every transition, so it cannot see what that state changes; never a match then."""
@@ -99,6 +105,9 @@ class Verification:
             return f"not verified: {self.error}"
         head = "verified" if self.matches else "MISMATCH"
         lines = [f"{head} on {self.transitions} transitions: largest difference of the total {self.total_diff:.3g}"]
+        if self.left_out:
+            lines.append(f"  {self.left_out} first steps of episodes left out: there the original's "
+                         "state between calls comes from its reset, which the check does not run")
         if self.carried:
             where = ", ".join(str(n) for n in self.carried)
             lines.append(f"  the original keeps state between calls (line {where}), which the design cannot: "
@@ -107,15 +116,26 @@ class Verification:
         return "\n".join(lines)
 
 
+LANES = 8
+"""Environments stepped side by side; row i of the transitions is environment i % LANES."""
+
+
 def transitions(task: Any, names: set[str], count: int = 320, seed: int = 0) -> dict[str, np.ndarray]:
-    """Features ``names`` of ``count`` random-action transitions of ``task``."""
+    """Features ``names`` of ``count`` random-action transitions of ``task``, step by step.
+
+    Also ``prev:<name>`` (the same features one step earlier, as designs read them) and
+    ``__first__`` (1 on the first step of an episode).
+    """
     from studio.sim.vector import VectorEnv
 
-    num_envs = 8
+    num_envs = LANES
     rng = np.random.default_rng(seed)
     low = np.where(np.isfinite(task.action_low), task.action_low, -1.0)
     high = np.where(np.isfinite(task.action_high), task.action_high, 1.0)
     chunks: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    chunks |= {f"prev:{n}": [] for n in names}
+    chunks["__first__"] = []
+    first = np.ones(num_envs)
     with VectorEnv(task, num_envs, seed=seed) as env:
         env.set_feature_names(sorted(names))
         env.reset()
@@ -124,6 +144,9 @@ def transitions(task: Any, names: set[str], count: int = 320, seed: int = 0) -> 
             res = env.step(rng.uniform(low, high, size=(num_envs, task.act_dim)).astype(np.float32))
             for n in names:
                 chunks[n].append(np.asarray(res.features[n]))
+                chunks[f"prev:{n}"].append(np.asarray(res.prev_features[n]))
+            chunks["__first__"].append(first)
+            first = np.asarray(res.terminated | res.truncated, dtype=float)
     return {n: np.concatenate(v) for n, v in chunks.items()}
 
 
@@ -138,6 +161,7 @@ def verify(result: ImportResult, task: Any, ctx: EnvContext | None = None, count
     body_feats = {n for n in task.catalog.names() if n.startswith("body_") and n.endswith("_pos")}
     extra = {f for f in _DATA_FIELDS if f in task.catalog} | body_feats if parsed.is_method else set()
     feats = transitions(task, names | arg_feats | extra, count)
+    prevs = {k.removeprefix("prev:"): v for k, v in feats.items() if k.startswith("prev:")}
     if len(args) < len(parsed.args):
         return Verification(0, float("nan"), error="some arguments are not features: the original cannot be fed")
     arg_values = {a: _evaluate(v, feats) for a, v in args.items()}
@@ -155,14 +179,19 @@ def verify(result: ImportResult, task: Any, ctx: EnvContext | None = None, count
         from studio.export.importer import evaluate_code_terms
 
         feats |= evaluate_code_terms(result, feats, limits)
-    out = compiled(feats)
+    out = compiled(feats, prev_features=prevs if compiled.needs_previous else None)
     total = np.broadcast_to(np.asarray(total, dtype=np.float64).reshape(-1), out.total.shape)
-    v = Verification(int(out.total.shape[0]), float(np.max(np.abs(out.total.numpy() - total))),
+    # State kept between calls became prev(...): on an episode's first step the original's
+    # value depends on its reset, which the check does not run; those rows are left out.
+    keep = feats["__first__"] == 0 if result.remembered else np.ones(len(feats["__first__"]), dtype=bool)
+    v = Verification(int(keep.sum()), float(np.max(np.abs(out.total.numpy() - total)[keep], initial=0.0)),
                      carried=list(result.carried))
+    if result.remembered:
+        v.left_out = int((~keep).sum())
     for term, (cname, w) in result.components.items():
         if term in out.components and cname in parts:
             original = np.broadcast_to(np.asarray(parts[cname], dtype=np.float64).reshape(-1), out.total.shape)
-            v.term_diffs[term] = float(np.max(np.abs(out.components[term].numpy() - w * original)))
+            v.term_diffs[term] = float(np.max(np.abs(out.components[term].numpy() - w * original)[keep], initial=0.0))
     return v
 
 
@@ -198,9 +227,11 @@ def _run_method(result: ImportResult, ctx: EnvContext, feats: dict[str, np.ndarr
         methods="\n".join("    " + line for m in methods for line in m.splitlines()) or "    pass",
         constants=consts_src, function=parsed.fdef.name,
         int_args=[a for a in args if a in ("terminated", "truncated")],
+        lanes=LANES,
     )
     source = "import numpy as np\n\n" + fn_src + "\n" + harness
     inputs: dict[str, np.ndarray] = {f"arg_{k}": v for k, v in args.items()}
+    inputs["first"] = feats["__first__"]
     for f in _DATA_FIELDS:
         if f in feats:
             inputs[f"data_{f}"] = feats[f]
