@@ -142,6 +142,9 @@ class GroupLearner:
             f"losses/heron/{name}/labelled": report.labelled,
             f"losses/heron/{name}/skipped_updates": float(report.skipped),
             f"losses/heron/{name}/agreement": pair_agreement(scores[held], z[held], order, sigmas, signs),
+            # The rollout's mean standardised reward: far from 0, the policy is pushed to end
+            # (negative) or to prolong (positive) its episodes whatever it does.
+            f"losses/heron/{name}/reward_mean": float(((scores - model.out_mean) / model.out_std).mean()),
         }
         if report.updates:
             out[f"losses/heron/{name}/loss"] = report.loss

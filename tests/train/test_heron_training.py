@@ -43,6 +43,7 @@ def test_a_short_run_trains_the_model_logs_it_and_writes_its_weights(tmp_path: P
         assert values["losses/heron/tree/loss"] > 0.0  # a Bradley-Terry loss on labelled pairs
         assert 0.0 <= values["losses/heron/tree/agreement"] <= 1.0
         assert 0.0 < values["losses/heron/tree/labelled"] <= 1.0
+        assert abs(values["losses/heron/tree/reward_mean"]) < 1.0
     assert any("charts/task_score" in v for v in metrics)
     models = load_models(tmp_path / WEIGHTS_FILE)
     assert list(models) == ["tree"]
