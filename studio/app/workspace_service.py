@@ -22,13 +22,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.design import Design
 from studio.store import Workspace, repo
 
+if TYPE_CHECKING:  # the ranking service imports torch: only when the overview is built
+    from studio.app.ranking import RankingInfo, RolloutInfo
+
 __all__ = [
-    "DesignEntry", "Overview", "RankingInfo", "RolloutInfo", "RunInfo", "VersionInfo",
+    "DesignEntry", "Overview", "RunInfo", "VersionInfo",
     "WorkspaceService", "matching_version", "save_or_reuse",
 ]
 
@@ -62,27 +65,6 @@ class RunInfo:
     id: int
     version_id: int
     status: str
-    created_at: datetime | None
-
-
-@dataclass(frozen=True)
-class RolloutInfo:
-    """A recorded episode."""
-
-    id: int
-    run_id: int | None
-    version_id: int | None
-    task_score: float | None
-    length: int | None
-
-
-@dataclass(frozen=True)
-class RankingInfo:
-    """A user's ordering of rollouts, best first."""
-
-    id: int
-    ranked_by: str
-    rollout_ids: tuple[int, ...]
     created_at: datetime | None
 
 
@@ -194,10 +176,12 @@ class WorkspaceService:
                         entry.runs[v.id] = [RunInfo(r.id, v.id, str(r.status), r.created_at)
                                             for r in runs]
                 out.designs.append(entry)
-            out.rollouts = [RolloutInfo(r.id, r.run_id, r.design_version_id, r.task_score, r.length)
-                            for r in repo.list_rollouts(s)]
-            out.rankings = [RankingInfo(r.id, r.ranked_by, tuple(r.rollout_ids), r.created_at)
-                            for r in repo.list_rankings(s)]
+        # Rollouts and rankings as the ranking service lists them (one description of each).
+        from studio.app.ranking import RankingService
+
+        ranking = RankingService(self.workspace)
+        out.rollouts = ranking.rollouts()
+        out.rankings = ranking.rankings()
         return out
 
     # --- where the user left off ------------------------------------------------------------

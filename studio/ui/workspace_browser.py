@@ -112,7 +112,7 @@ class WorkspaceBrowser(QWidget):
             ("Rollouts", "rollouts", [(f"rollout {r.id}", _score(r.task_score, r.length), r.id)
                                       for r in ov.rollouts]),
             ("Rankings", "rankings", [(f"ranking {r.id}", f"{len(r.rollout_ids)} rollouts by "
-                                       f"{r.ranked_by}", r.id) for r in ov.rankings]),
+                                       f"{r.annotator}" + (" (skipped)" if r.skipped else ""), r.id) for r in ov.rankings]),
         ):
             folder = QTreeWidgetItem(self.tree, [title, str(len(rows))])
             folder.setFont(0, bold)
