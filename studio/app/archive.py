@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from studio.core.atomic import atomic_path
+
 FORMAT = "reward-studio/archive"
 VERSION = 1
 
@@ -130,12 +132,10 @@ def export_experiment(workspace: Any, experiment_id: int, out: Path) -> dict[str
                 "files": {name: {"sha256": _sha(data), "bytes": len(data)}
                           for name, data in sorted(files.items())}}
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+    with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.json", json.dumps(manifest, sort_keys=True, indent=1))
         for name, data in sorted(files.items()):
             z.writestr(name, data)
-    tmp.replace(out)
     return manifest
 
 
