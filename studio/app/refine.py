@@ -389,6 +389,17 @@ class RefineService:
                 "best_task_score": max(best) if best else float("nan"),
                 "llm_calls": calls, "llm_retries": retries}
 
+    def prompt_preview(self, experiment_id: int) -> str | None:
+        """The exact prompt the LLM proposer would send for the next round's first candidate
+        (None: the proposer is not the LLM, or no round is ranked yet)."""
+        _, env_id, name, _ = self.config(experiment_id)
+        state = self.state(experiment_id)
+        if name != "llm" or not any(r.ranking_id is not None for r in state.rounds):
+            return None
+        proposer = self.proposer(experiment_id)
+        feedback = build_feedback(self, state, env_id, len(state.rounds) + 1)
+        return str(proposer.preview(feedback, env_id, 1, state.k))  # type: ignore[attr-defined]
+
     def status(self, experiment_id: int) -> tuple[str, str | None]:
         """The experiment's status (``running``, ``paused``, ``awaiting_ranking``, ``done``,
         ``failed``) and its error message."""

@@ -88,6 +88,24 @@ class LLMProposer:
                                   timeout=self.timeout, max_retries=0)
         return self._client
 
+    def test_connection(self) -> tuple[bool, str]:
+        """Send one tiny request: ``(True, "model answered in 0.4 s")`` or ``(False, why)``.
+
+        Not recorded as an exchange and not counted in :attr:`calls`.
+        """
+        start = time.monotonic()
+        try:
+            resp = self.client().chat.completions.create(
+                model=self.model, messages=[{"role": "user", "content": "Reply with the word OK."}],
+                max_tokens=5)
+            text = resp.choices[0].message.content
+        except ProposerError as exc:
+            return False, str(exc)
+        except Exception as exc:  # noqa: BLE001 - the reason is the answer
+            return False, f"{self.base_url or 'the default endpoint'}: {_transport_error(exc)}"
+        took = time.monotonic() - start
+        return True, f"{self.model} answered in {took:.1f} s: {str(text or '').strip()[:40]!r}"
+
     def preview(self, feedback: Feedback, task: str, i: int = 1, k: int = 1) -> str:
         """The exact prompt that would be sent for candidate ``i`` of ``k``."""
         return render(build_messages(feedback, task, self.schema, i, k))

@@ -174,3 +174,13 @@ def test_gives_up_after_the_retries_with_a_clear_error(serve: Any) -> None:
     with pytest.raises(ProposerError, match="after 3 attempts; last error: HTTP 500"):
         p.propose(feedback(), 1)
     assert p.calls == 3 and len(srv.requests) == 3
+
+
+def test_connection_check_reports_success_and_the_reason_of_a_failure(serve: Any) -> None:
+    srv = serve([("content", "OK"), ("status", 401)])
+    p = proposer(srv.url)
+    ok, text = p.test_connection()
+    assert ok and "test-model answered" in text and "'OK'" in text
+    ok, text = p.test_connection()
+    assert not ok and "HTTP 401" in text
+    assert p.calls == 0 and p.exchanges == []  # a check is not a proposal

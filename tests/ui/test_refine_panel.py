@@ -69,3 +69,35 @@ def test_panel_runs_a_round_opens_the_ranking_view_and_finishes_after_the_rankin
     finally:
         panel.shutdown()
         ws.close()
+
+
+def test_llm_settings_test_the_connection_against_a_local_server(qtbot: Any, tmp_path: Path) -> None:
+    from studio.app.refine import RefineService
+    from studio.store import Workspace
+    from studio.train.runners.local import LocalRunner
+    from studio.ui.refine.panel import RefinePanel
+    from tests.refine.test_llm import ChatServer
+
+    server = ChatServer([("content", "OK"), ("status", 500)])
+    ws = Workspace.open(tmp_path / "ws")
+    panel = RefinePanel(RefineService(ws, runner=LocalRunner(cpu_slots=1, gpu=False)),
+                        Design("d", ENV, Group("reward", [Term("alive", "healthy")])), ENV)
+    qtbot.addWidget(panel)
+    try:
+        assert not panel.test_btn.isEnabled()  # only for the llm proposer
+        panel.proposer.setCurrentText("llm")
+        assert panel.test_btn.isEnabled() and not panel.prompt_btn.isEnabled()
+        panel.endpoint.setText(server.url)
+        panel.model.setText("local-model")
+        panel.api_key.setText("sk-panel")
+        qtbot.mouseClick(panel.test_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.status.text().startswith("Connected"), timeout=20_000)
+        assert "local-model answered" in panel.status.text()
+        qtbot.mouseClick(panel.test_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.status.text().startswith("No connection"), timeout=20_000)
+        assert "HTTP 500" in panel.status.text()
+        assert server.auth == ["Bearer sk-panel"] * 2
+    finally:
+        panel.shutdown()
+        ws.close()
+        server.close()

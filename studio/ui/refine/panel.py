@@ -9,6 +9,7 @@ ranking view opens on the round's K videos; once it is saved the loop resumes by
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -29,11 +32,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.ui.workers import TaskRunner, TaskState
+from studio.ui.workers import TaskRunner, TaskState, shared_executor
 
 __all__ = ["RefinePanel", "open_refine_dialog"]
 
 _COLUMNS = ("round / candidate", "status", "place", "rollout")
+
+
+def _check_connection(inputs: tuple[str, str, str], _state: TaskState) -> tuple[bool, str]:
+    """Worker body: one tiny request to the LLM endpoint."""
+    from studio.refine.llm import LLMProposer
+
+    url, model, key = inputs
+    return LLMProposer(model=model, base_url=url or None, api_key=key or None, timeout=20).test_connection()
 
 
 def _drive(inputs: tuple[Any, int], state: TaskState) -> str:
@@ -67,6 +78,7 @@ class RefinePanel(QWidget):
         self.experiment: int | None = None
         self.ranking_view: Any = None
         self._ranking_round: int | None = None
+        self._status: str | None = None
         # One thread of its own: the loop runs for the whole experiment.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refine-loop")
         self.runner = TaskRunner(self, self._executor)
@@ -97,6 +109,29 @@ class RefinePanel(QWidget):
         form.addRow("Steps per candidate", self.steps)
         form.addRow("Video steps", self.rollout_steps)
         form.addRow("Ranked by", self.rank)
+        # The LLM proposer's endpoint: any OpenAI-compatible server. The key stays in memory.
+        self.endpoint = QLineEdit(os.environ.get("OPENAI_BASE_URL", ""))
+        self.endpoint.setPlaceholderText("https://api.openai.com/v1 (OPENAI_BASE_URL)")
+        self.model = QLineEdit("gpt-4o-mini")
+        self.api_key = QLineEdit()
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("from OPENAI_API_KEY when empty; never saved")
+        self.test_btn = QPushButton("Test connection")
+        self.test_btn.clicked.connect(self.test_connection)
+        self.prompt_btn = QPushButton("Show prompt…")
+        self.prompt_btn.setToolTip("The exact prompt the LLM will be sent for the next round")
+        self.prompt_btn.clicked.connect(self.show_prompt)
+        llm_row = QHBoxLayout()
+        llm_row.addWidget(self.test_btn)
+        llm_row.addWidget(self.prompt_btn)
+        form.addRow("LLM endpoint", self.endpoint)
+        form.addRow("LLM model", self.model)
+        form.addRow("API key", self.api_key)
+        form.addRow("", llm_row)
+        self._checker = TaskRunner(self, shared_executor())
+        self._checker.finished.connect(lambda r: self._say(("Connected: " if r[0] else "No connection: ") + r[1]))
+        self._checker.failed.connect(lambda msg, _tb: self._say(f"No connection: {msg}"))
+        self.proposer.currentTextChanged.connect(lambda _t: self._enable(self._status))
         self.start_btn = QPushButton("Start")
         self.start_btn.clicked.connect(self.start)
         self.pause_btn = QPushButton("Pause")
@@ -140,10 +175,17 @@ class RefinePanel(QWidget):
         """Create an experiment from the current design and run it."""
         from studio.app.refine import RefineConfig
 
+        options: dict[str, Any] = {}
+        if self.proposer.currentText() == "llm":
+            if self.endpoint.text().strip():
+                options["base_url"] = self.endpoint.text().strip()
+            if self.api_key.text():
+                options["api_key"] = self.api_key.text()  # the service keeps it in memory only
         cfg = RefineConfig(rounds=self.rounds.value(), k=self.k.value(),
                            steps_per_candidate=self.steps.value(),
                            rollout_steps=self.rollout_steps.value(),
-                           video=self.rank.currentText() == "app")
+                           video=self.rank.currentText() == "app",
+                           model=self.model.text().strip() or None, proposer_options=options)
         try:
             self.experiment = self.service.create(self.design, self.env_id,
                                                   self.proposer.currentText(),
@@ -153,6 +195,28 @@ class RefinePanel(QWidget):
             return
         self._say(f"Experiment {self.experiment} started.")
         self._run()
+
+    def test_connection(self) -> None:
+        """Check the LLM endpoint in a worker; the answer goes to the status line."""
+        self._say("Testing the connection…")
+        self._checker.start(_check_connection, (self.endpoint.text().strip(),
+                                                self.model.text().strip(), self.api_key.text()))
+
+    def show_prompt(self) -> QDialog | None:
+        """Show the exact prompt the LLM proposer will send for the next round."""
+        text = None if self.experiment is None else self.service.prompt_preview(self.experiment)
+        if text is None:
+            self._say("The prompt exists once an LLM experiment has a ranked round.")
+            return None
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Prompt for the next round")
+        view = QPlainTextEdit(text)
+        view.setReadOnly(True)
+        QVBoxLayout(dialog).addWidget(view)
+        dialog.resize(800, 600)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def pause(self) -> None:
         """Pause: candidates pause at their next update; the loop waits."""
@@ -247,6 +311,11 @@ class RefinePanel(QWidget):
         self.curve.setData(steps, values)
 
     def _enable(self, status: str | None = None) -> None:
+        self._status = status
+        llm = self.proposer.currentText() == "llm"
+        for w in (self.endpoint, self.model, self.api_key, self.test_btn):
+            w.setEnabled(llm)
+        self.prompt_btn.setEnabled(llm and self.experiment is not None)
         live = self.experiment is not None and status not in ("done", "failed")
         self.start_btn.setEnabled(not live)
         self.pause_btn.setEnabled(live and status != "paused")
@@ -261,6 +330,7 @@ class RefinePanel(QWidget):
         self.timer.stop()
         self.runner.cancel()
         self.runner.wait(30)
+        self._checker.cancel()
         self.service.close()
         self._executor.shutdown(wait=False)
 
