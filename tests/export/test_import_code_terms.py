@@ -27,8 +27,10 @@ import numpy as np
 def compute_reward(pole_angle, cart_position):
     upright = np.exp(-np.abs(pole_angle) / 0.2)
     drift = cart_position * 0.0
-    for _ in range(3):  # a loop: no design-language term, kept as code
+    k = 0
+    while k < 3:  # a while loop: no design-language term, kept as code
         drift = drift + 0.01 * cart_position ** 2
+        k += 1
     return upright - drift, {"upright": upright, "drift": drift}
 '''
 
@@ -41,7 +43,7 @@ def imported():
 
 def test_code_term_is_kept_and_the_design_matches_the_original(imported) -> None:
     assert imported.terms == ["upright"] and [c.name for c in imported.code_terms] == ["drift"]
-    assert any(i.line == 8 and "For" in i.message for i in imported.issues)
+    assert any(i.line == 9 and "While" in i.message for i in imported.issues)
     v = verify(imported, get_task(ENV), count=64)
     assert v.matches and v.term_diffs["drift"] < 1e-12, v.report()
 

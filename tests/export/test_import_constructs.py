@@ -175,7 +175,7 @@ def test_mismatch_is_found_side_by_side(cheetah, names) -> None:
 import numpy as np
 def compute_reward(x_velocity, qvel):
     hidden = np.mean(qvel) * 0.0 + x_velocity
-    for _ in range(2):
+    while hidden.max() > 1e9:
         hidden = hidden * 0.5
     return x_velocity + hidden, {"speed": x_velocity, "hidden": hidden}
 '''
@@ -290,3 +290,26 @@ def test_state_no_previous_step_feature_holds_is_never_a_match(tmp_path: Path, c
     assert main([str(f), "--task", CHEETAH, "-o", str(tmp_path / "d.json")]) == 1
     captured = capsys.readouterr()
     assert "keeps state between calls (line 2" in captured.err and not (tmp_path / "d.json").exists()
+
+
+def test_loops_over_constants_unroll_and_matmul_of_vectors_is_dot(cheetah, names) -> None:
+    src = '''
+import numpy as np
+def compute_reward(qvel, action):
+    spin = 0.0
+    for i in range(1, 3):
+        spin += qvel[i] ** 2
+    for w in (0.5, 2.0):
+        spin = spin * w
+    effort = action @ action
+    k = 0
+    while k < 2:
+        k += 1
+    return spin - effort, {"spin": spin, "effort": effort, "k": k}
+'''
+    r = import_reward(src, CHEETAH, names)
+    assert "k" not in sources(r) and any(i.line == 11 and "While" in i.message for i in r.issues)
+    assert sources(r)["effort"] == ("dot(action, action)", -1.0)
+    f = feats(cheetah)
+    want = (f["qvel"][:, 1] ** 2 + f["qvel"][:, 2] ** 2) * 1.0 - (f["action"] ** 2).sum(1)
+    np.testing.assert_allclose(total_of(r, f), want, atol=1e-12)

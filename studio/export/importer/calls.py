@@ -173,7 +173,8 @@ class CallLowering:
                 raise NotExpressible(n, f"{attr}() needs a body name as a string")
             feat = f"body_{''.join(ch if ch.isalnum() else '_' for ch in args[0])}_pos"
             if feat not in self.features:
-                raise NotExpressible(n, f"body {args[0]!r} has no position feature on this task")
+                bodies = sorted(f[5:-4] for f in self.features if f.startswith("body_") and f.endswith("_pos"))
+                raise NotExpressible(n, f"the task has no body {str(args[0])!r} (bodies: {', '.join(bodies)})")
             return _Body(feat) if attr == "body" else feat
         if owner.chain == ():
             fdef = self.ctx.method(attr) if self.ctx is not None else None
@@ -287,6 +288,8 @@ class CallLowering:
             return f"concat({', '.join(text(v, n) for v in args[0])})"
         if name == "len":
             raise NotExpressible(n, "len() of an array")
+        if name == "range" and all(isinstance(x, int) and not isinstance(x, bool) for x in args) and 1 <= len(args) <= 3:
+            return tuple(range(*args))
         if name in ("ones_like", "zeros_like") and len(args) == 1:
             return 1.0 if name == "ones_like" else 0.0
         raise NotExpressible(n, f"'{ast.unparse(n)}': {name}() with these arguments is not in the design language")

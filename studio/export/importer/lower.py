@@ -33,6 +33,7 @@ from studio.export.importer.values import (
     _NO_RETURN,
     _PY_CMP,
     _PY_OPS,
+    MAX_UNROLL,
     SELF,
     Dict,
     Lit,
@@ -86,6 +87,9 @@ class Lowerer(CallLowering):
                     if result is not _NO_RETURN:
                         return result
                     continue
+                if isinstance(st, ast.For):
+                    self._unroll(st, scope, assigned)
+                    continue
                 self.stmt(st, scope, assigned)
             except NotExpressible as exc:
                 if on_issue is None:
@@ -99,6 +103,30 @@ class Lowerer(CallLowering):
                         and isinstance(st.targets[0], ast.Name):
                     assigned[st.targets[0].id] = st.value  # the total's weights still read it
         return None
+
+    def _unroll(self, st: ast.For, scope: dict[str, Any], assigned: dict[str, ast.expr] | None) -> None:
+        """A loop over constants (``for foot in ["left", "right"]``, ``range(3)``), unrolled."""
+        items = self.expr(st.iter, scope)
+        if isinstance(items, np.ndarray) and items.ndim == 1:
+            items = tuple(items.tolist())
+        if not isinstance(items, tuple) or len(items) > MAX_UNROLL:
+            raise NotExpressible(st, f"a loop over '{ast.unparse(st.iter)}': only loops over up to "
+                                     f"{MAX_UNROLL} constants are unrolled")
+        if st.orelse or any(isinstance(n, ast.Break | ast.Continue | ast.Return) for n in ast.walk(st)):
+            raise NotExpressible(st, "break, continue, return or else in a loop")
+        for item in items:
+            self.bind(st.target, item, scope, st, None, None)
+            for inner in st.body:
+                if isinstance(inner, ast.If):
+                    self._if(inner, [], scope, None, None)
+                elif isinstance(inner, ast.For):
+                    self._unroll(inner, scope, None)
+                else:
+                    self.stmt(inner, scope, None)
+        if assigned is not None:  # the loop's variables have no single defining expression
+            for n in ast.walk(st):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    assigned.pop(n.id, None)
 
     def _tolerant(self, n: ast.expr, scope: dict[str, Any], on_issue: Any) -> Any:
         try:
@@ -310,6 +338,8 @@ class Lowerer(CallLowering):
         raise NotExpressible(n, f"'{n.id}' is not a feature of the task")
 
     def binop(self, op: type, a: Any, b: Any, n: ast.AST) -> Any:
+        if op is ast.MatMult and not (is_const(a) and is_const(b)):
+            return f"dot({text(a, n)}, {text(b, n)})"  # of two vectors (the check tells otherwise)
         sym = _BINOP_TEXT.get(op)
         if sym is None:
             raise NotExpressible(n, f"operator {op.__name__} is not in the design language")

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+MAX_UNROLL = 64
+"""Longest loop over constants that is unrolled."""
 MAX_DEPTH = 8
 """How deep ``self.<method>`` calls are inlined."""
 
