@@ -24,7 +24,7 @@ from studio.app.run_controller import RunController
 from studio.core.design import Design
 from studio.refine import loop
 from studio.refine.loop import CandidateStatus, LoopState
-from studio.refine.proposers import Proposer, proposers
+from studio.refine.proposers import Proposer, ProposerError, proposers
 from studio.store import RunStatus, repo
 from studio.store import refinement as rstore
 from studio.train.ppo import PPOConfig
@@ -191,7 +191,11 @@ class RefineService:
             return loop.Wait(state.rounds[-1].index if state.rounds else 0)
         action = loop.next_action(state, rank)
         if isinstance(action, loop.Propose):
-            self._propose(experiment_id, state, action.round_index, cfg, env_id, proposer)
+            try:
+                self._propose(experiment_id, state, action.round_index, cfg, env_id, proposer)
+            except ProposerError as exc:  # stored; --resume (or Resume) asks again
+                action = loop.Failed(f"round {action.round_index}: the {proposer} proposer "
+                                     f"failed: {exc}")
         elif isinstance(action, loop.Train):
             self._train(state, action, cfg, env_id)
         elif isinstance(action, loop.Wait):

@@ -187,3 +187,27 @@ def test_bad_settings_are_refused_before_anything_runs(tmp_path: Path, bad: dict
         with pytest.raises(ValueError, match="unknown proposer 'oracle'"):
             service.create(start_design(), ENV, "oracle", "proxy", tiny())
         service.close()
+
+
+def test_a_proposer_that_fails_marks_the_experiment_failed_and_resume_asks_again(tmp_path: Path) -> None:
+    from tests.refine.test_llm import ChatServer
+
+    good = start_design()
+    reply = "```json\n" + good.dumps() + "\n```"
+    server = ChatServer([("status", 500), ("status", 500), ("content", reply), ("content", reply)])
+    try:
+        with Workspace.open(tmp_path / "ws") as ws:
+            service = RefineService(ws, runner=LocalRunner(cpu_slots=1, gpu=False))
+            exp = service.create(start_design(), ENV, "llm", "app",
+                                 tiny(llm_retries=1, proposer_options={"base_url": server.url}))
+            a, b = recorded_round(service, exp)
+            service.ranking.save_ranking([[a], [b]])
+            action = service.step(exp)
+            assert isinstance(action, loop.Failed) and "HTTP 500" in action.reason
+            assert service.status(exp)[0] == "failed" and len(service.state(exp).rounds) == 1
+            service.resume(exp)
+            assert service.step(exp) == loop.Propose(2)
+            assert len(service.state(exp).rounds) == 2
+            service.close()
+    finally:
+        server.close()
