@@ -313,3 +313,21 @@ def compute_reward(qvel, action):
     f = feats(cheetah)
     want = (f["qvel"][:, 1] ** 2 + f["qvel"][:, 2] ** 2) * 1.0 - (f["action"] ** 2).sum(1)
     np.testing.assert_allclose(total_of(r, f), want, atol=1e-12)
+
+
+def test_comprehensions_over_constants_and_sums_of_lists() -> None:
+    walker = get_task("Walker2d-v5")
+    src = '''
+import numpy as np
+def compute_reward(self, action):
+    feet = ["foot", "foot_left"]
+    heights = [self.get_body_com(b)[2] for b in feet]
+    return sum(heights) + np.sum(np.array([self.data.qpos[i] for i in range(3)]))
+'''
+    r = import_reward(src, "Walker2d-v5", walker.catalog.names())
+    assert sources(r) == {  # the returned sum's two parts
+        "part_1": ("body_foot_pos[2] + body_foot_left_pos[2]", 1.0),
+        "part_2": ("sum(concat(qpos[0], qpos[1], qpos[2]))", 1.0),
+    }
+    v = verify(r, walker, count=32)
+    assert v.matches, v.report()

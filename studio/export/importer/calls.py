@@ -274,6 +274,11 @@ class CallLowering:
         if name in ("all", "any") and len(args) == 1 and isinstance(args[0], tuple):
             items = [text(v, n) for v in args[0]]
             return "(" + (" and " if name == "all" else " or ").join(items) + ")"
+        if name in ("sum", "mean") and len(args) == 1 and isinstance(args[0], tuple) and args[0]:
+            total = "(" + " + ".join(text(v, n) for v in args[0]) + ")"
+            return total if name == "sum" else f"({total} / {float(len(args[0]))!r})"
+        if name in ("array", "asarray", "tensor", "stack") and len(args) == 1 and isinstance(args[0], tuple):
+            return f"concat({', '.join(text(v, n) for v in args[0])})"
         if name in ("min", "max") and len(args) == 1 and isinstance(args[0], tuple):
             return f"{name}({', '.join(text(v, n) for v in args[0])})"
         if name in ("min", "max", "abs") and len(args) >= 2 and name != "abs":

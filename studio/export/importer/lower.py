@@ -281,6 +281,18 @@ class Lowerer(CallLowering):
             return self.name(n, scope)
         if isinstance(n, ast.Tuple | ast.List):
             return tuple(self.expr(e, scope) for e in n.elts)
+        if isinstance(n, ast.ListComp | ast.GeneratorExp) and len(n.generators) == 1 \
+                and not n.generators[0].ifs and not n.generators[0].is_async:
+            # [f(x) for x in <constants>]: one value per constant
+            gen = n.generators[0]
+            items = self.expr(gen.iter, scope)
+            if isinstance(items, tuple) and len(items) <= MAX_UNROLL:
+                out = []
+                for item in items:
+                    inner = dict(scope)
+                    self.bind(gen.target, item, inner, n, None, None)  # type: ignore[arg-type]
+                    out.append(self.expr(n.elt, inner))
+                return tuple(out)
         if isinstance(n, ast.Dict):
             items = []
             for k, v in zip(n.keys, n.values, strict=True):
