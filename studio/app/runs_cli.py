@@ -1,7 +1,7 @@
 """``reward-studio runs list --workspace WS [--json]``: the workspace's training runs.
 
 Per run: its id, design version, task, status (``queued``, ``running``, ``paused``,
-``stopped``, ``interrupted``, ``completed``, ``failed``), the environment steps done, the
+``stopped``, ``interrupted``, ``finished``, ``failed``), the environment steps done, the
 last checkpoint and where it ran (host, process id, device). The workspace is opened
 read-only: listing takes no lock and changes nothing, so it is safe while a run trains;
 ``alive`` says whether the process of a live-status run still exists on this host.
@@ -20,7 +20,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-__all__ = ["RunSummary", "main", "run_summaries"]
+__all__ = ["SHOWN_STATUS", "RunSummary", "main", "run_summaries"]
+
+SHOWN_STATUS = {"completed": "finished"}
+"""Stored statuses shown under another name: a run that trained to the end has *finished*."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def run_summaries(ws: Any) -> list[RunSummary]:
     from studio.store.liveness import LIVE, pid_alive, this_host
     from studio.store.models import MetricPoint
 
-    rows = []
+    rows: list[RunSummary] = []
     with ws.reading() as s:
         steps = dict(s.execute(select(MetricPoint.run_id, func.max(MetricPoint.step))
                                .group_by(MetricPoint.run_id)).tuples().all())
@@ -61,7 +64,8 @@ def run_summaries(ws: Any) -> list[RunSummary]:
             done = max(int(steps.get(run.id) or 0), ckpt.step if ckpt is not None else 0)
             rows.append(RunSummary(
                 id=run.id, design=f"{version.design.name} v{version.number}",
-                design_version_id=version.id, env=run.task.env_id, status=run.status,
+                design_version_id=version.id, env=run.task.env_id,
+                status=SHOWN_STATUS.get(run.status, run.status),
                 steps_done=done, last_checkpoint=ckpt.path if ckpt is not None else None,
                 last_checkpoint_step=ckpt.step if ckpt is not None else None,
                 host=run.host, pid=run.pid, device=run.device, alive=alive, error=run.error))

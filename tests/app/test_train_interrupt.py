@@ -55,7 +55,7 @@ def test_ctrl_c_checkpoints_and_stops_then_resume_continues_the_same_run(tmp_pat
     assert r.returncode == 0, r.stderr
     assert f"resuming run {run['id']}" in r.stdout and f"completed at step {total:,}" in r.stdout
     (again,) = _runs(ws)
-    assert again["id"] == run["id"] and again["status"] == "completed"
+    assert again["id"] == run["id"] and again["status"] == "finished"  # stored as completed
     assert again["last_checkpoint_step"] == total
 
 
