@@ -40,6 +40,7 @@ from studio.ui.dashboard.hub import hub_for
 from studio.ui.dashboard.jobs import detect, list_records, load_runs
 from studio.ui.dashboard.presets import PresetPicker
 from studio.ui.widgets import MessageLabel
+from studio.ui.widgets.scroll_row import scrolling_column
 from studio.ui.workers import TaskRunner
 
 POLL_MS = 100
@@ -179,7 +180,7 @@ class TrainingPanel(QWidget):
         self.resume_button.clicked.connect(self.resume_selected_run)
         bl.addWidget(self.resume_button)
         side = QTabWidget()
-        side.addTab(box, "Runs")
+        side.addTab(scrolling_column(box), "Runs")  # scrolls rather than setting the dock's height
         side.addTab(self.hparams, "Hyperparameters")
         side.addTab(self.findings, "Findings")
         self.side_tabs = side

@@ -51,6 +51,7 @@ from studio.ui.plots.jobs import (
 )
 from studio.ui.plots.stats import StatsTable
 from studio.ui.widgets import MessageLabel
+from studio.ui.widgets.scroll_row import scrolling_row
 from studio.ui.workers import TaskRunner
 
 REDRAW_MS = 100
@@ -121,6 +122,10 @@ class PlotsPanel(QWidget):
         self.live_box = QCheckBox("Live from viewer")
         self.live_box.setToolTip("Plot the episode the viewer is playing, as it plays")
         self.live_box.toggled.connect(self._on_live_toggled)
+        self.policy_combo.setToolTip("The policy the rollout is recorded with")
+        self.steps_spin.setToolTip("Steps to record (episodes restart when they end)")
+        self.record_button.setToolTip("Record a new rollout; edits re-evaluate the recorded one "
+                                      "without recording again")
         bar = QHBoxLayout()
         for w in (self.policy_combo, QLabel("steps"), self.steps_spin, self.record_button,
                   self.cancel_button, self.progress, self.live_box, self.status):
@@ -171,7 +176,7 @@ class PlotsPanel(QWidget):
         split.setSizes([640, 480])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        lay.addLayout(bar)
+        lay.addWidget(scrolling_row(bar))  # scrolls rather than widening the dock
         lay.addWidget(split, 1)
 
     # -- recording --------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 from studio.ui.dashboard.hub import hub_for
 from studio.ui.viewer.view import FrameView
 from studio.ui.viewer.worker import Source, ViewerWorker
+from studio.ui.widgets import MessageLabel
+from studio.ui.widgets.scroll_row import scrolling_row
 from studio.ui.workers import TaskRunner, TaskState
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -132,7 +134,17 @@ class ViewerPanel(QWidget):
         self.reflections_box.toggled.connect(lambda on: self._send("reflections", on))
         self.overlay_box = QCheckBox("Rewards", checked=True)
         self.overlay_box.toggled.connect(self._toggle_overlay)
-        self.status = QLabel("")
+        self.source_combo.setToolTip("What the viewer plays: a random or zero policy, the live "
+                                     "training policy, a checkpoint, a saved rollout or a video")
+        self.step_button.setToolTip("Advance one step (while paused)")
+        self.speed_combo.setToolTip("Playback speed relative to the task's real time")
+        self.reset_button.setToolTip("Start a new episode")
+        self.track_combo.setToolTip("A body for the camera to follow (drag to orbit, right-drag "
+                                    "to pan, wheel to zoom)")
+        self.shadows_box.setToolTip("Shadows (slower on a software renderer)")
+        self.reflections_box.setToolTip("Floor reflections (slower on a software renderer)")
+        self.overlay_box.setToolTip("The overlay: what plays, the reward, each term in its colour")
+        self.status = MessageLabel()  # one elided line: never widens the dock
 
         bar = QHBoxLayout()
         for w in (self.source_combo, self.play_button, self.step_button, self.speed_combo,
@@ -142,7 +154,7 @@ class ViewerPanel(QWidget):
         bar.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        lay.addLayout(bar)
+        lay.addWidget(scrolling_row(bar))  # scrolls rather than widening the dock
         lay.addWidget(self.view, 1)
         lay.addWidget(self.status)
         self.view.orbit.connect(lambda a, e: self._send("orbit", a, e))
