@@ -192,3 +192,36 @@ def test_seeds_of_one_configuration_are_drawn_as_mean_and_band(setup, qtbot) -> 
     np.testing.assert_allclose(np.interp([0, 100, 200], x, mean), [1.0, 7.0, 13.0])
     assert panel.curves.curve_data(13, RETURN) is not None
     assert ("run", "balance v1 × 2 seeds  (mean, band: min–max)") in panel.curves.legend_entries()
+
+
+def test_each_chart_smooths_takes_a_log_scale_and_reads_values_under_the_mouse(qtbot, tmp_path) -> None:
+    import numpy as np
+    from PySide6.QtCore import QPointF
+
+    from studio.ui.dashboard.curves import CurvesView, plot_for
+
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    assert {plot_for(k) for k in ("losses/policy_loss", "losses/value_loss", "losses/entropy",
+                                  "losses/approx_kl", "losses/clipfrac")} == {
+        "policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac"}  # one chart each
+    steps, values = [0, 10, 20], [0.0, 10.0, 10.0]
+    view.set_series(1, {RETURN: (steps, values), "losses/value_loss": (steps, [1.0, 0.1, 0.01])},
+                    live=True, label="run 1")
+    view.set_smoothing(0.5)
+    # TensorBoard's debiased EMA by hand: 0, (0.5*0 + 0.5*10)/0.75, (0.5*5 + 0.5*10)/0.875
+    np.testing.assert_allclose(view.curve_data(1, RETURN)[1], [0.0, 10 / 1.5, 7.5 / 0.875])
+    view.set_smoothing(0.0)
+    np.testing.assert_allclose(view.curve_data(1, RETURN)[1], values)
+    view.set_log("value_loss", True)
+    assert view.plots["value_loss"].ctrl.logYCheck.isChecked()
+    assert view.plots["value_loss"].property("log_action").isChecked()
+    assert view.values_at("return", 12.0) == [("run 1", 10.0)]  # the recorded step nearest 12
+    box = view.plots["return"].getViewBox()
+    box.setXRange(0, 20, padding=0)
+    scene = box.mapViewToScene(QPointF(19.0, 5.0))
+    view.plots["return"].scene().sigMouseMoved.emit(scene)  # what a mouse move over the chart sends
+    assert "step 19" in view.hover.text() and "run 1 10" in view.hover.text()
+    assert view.export_csv("value_loss", tmp_path / "v.csv") == 3
