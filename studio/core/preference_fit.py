@@ -137,10 +137,12 @@ def _pair(xa: np.ndarray, xb: np.ndarray, *, won: bool, ties: str, log_nu: float
     return [_Choice(xa, 0.0, opts, offs, weight=0.5), _Choice(xb, 0.0, opts, offs, weight=0.5)]
 
 
-def _objective(w: np.ndarray, choices: list[_Choice], prec: float) -> tuple[float, np.ndarray, np.ndarray]:
+def _objective(w: np.ndarray, choices: list[_Choice], prec: float,
+               mean0: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Log posterior, its gradient and its Hessian at ``w``."""
-    val = -0.5 * prec * float(w @ w)
-    grad = -prec * w
+    d = w - mean0
+    val = -0.5 * prec * float(d @ d)
+    grad = -prec * d
     hess = -prec * np.eye(w.shape[0])
     for c in choices:
         z = c.options @ w + c.option_offsets
@@ -160,6 +162,7 @@ def fit_preferences(phi: np.ndarray, rankings: Sequence[Tiers], *,
                     model: str = "plackett_luce", ties: str = "davidson",
                     prior_std: float = 1.0, tie_strength: float = 1.0,
                     value_features: np.ndarray | None = None, standardize: bool = True,
+                    prior_mean: np.ndarray | None = None,
                     term_names: Sequence[str] = (), max_iter: int = 100) -> PreferenceFit:
     """The Laplace posterior of linear weights ``w`` given ``rankings`` of rows of ``phi``.
 
@@ -169,10 +172,13 @@ def fit_preferences(phi: np.ndarray, rankings: Sequence[Tiers], *,
         model: ``plackett_luce``, ``bradley_terry`` or ``regret``.
         ties: for the pairwise models, ``davidson`` (a tie is its own outcome) or ``half``.
         prior_std: std of the isotropic Gaussian prior on standardised weights.
+        prior_mean: the prior's mean in the units of ``phi`` (default zero), e.g. the
+            designer's own weights: with few rankings, samples stay near them.
         tie_strength: Davidson's ``nu`` (1: a tie is as likely as a win between equals).
         value_features: ``[n, d]`` ``psi(s_T) - psi(s_0)`` per rollout, for ``regret``.
-        standardize: fit in units of each term's spread over the rollouts (so the prior
-            treats terms of different magnitudes alike), then convert back.
+        standardize: fit in units of each term's typical size over the rollouts (its root
+            mean square, so the prior treats terms of different magnitudes alike and a
+            term that barely varies gets little say), then convert back.
     """
     if model not in MODELS:
         raise ValueError(f"unknown preference model {model!r}: use one of {', '.join(MODELS)}")
@@ -187,19 +193,20 @@ def fit_preferences(phi: np.ndarray, rankings: Sequence[Tiers], *,
         x = x + np.asarray(value_features, dtype=np.float64)
     scale = np.ones(x.shape[1])
     if standardize and x.shape[0] > 1:
-        spread = x.std(axis=0)
-        scale = np.where(spread > 1e-12, spread, 1.0)
+        size = np.sqrt(np.mean(x**2, axis=0))
+        scale = np.where(size > 1e-12, size, 1.0)
     xs = x / scale
     pair_model = "bradley_terry" if model == "regret" else model
     choices = _choices(xs, rankings, pair_model, ties, tie_strength)
     prec = 1.0 / prior_std**2
-    w = np.zeros(x.shape[1])
-    val, grad, hess = _objective(w, choices, prec)
+    mean0 = np.zeros(x.shape[1]) if prior_mean is None else np.asarray(prior_mean, np.float64) * scale
+    w = mean0.copy()
+    val, grad, hess = _objective(w, choices, prec, mean0)
     for _ in range(max_iter):  # Newton with backtracking: the objective is strictly concave
         step = np.linalg.solve(-hess, grad)
         t = 1.0
         while t > 1e-8:
-            new_val, new_grad, new_hess = _objective(w + t * step, choices, prec)
+            new_val, new_grad, new_hess = _objective(w + t * step, choices, prec, mean0)
             if new_val >= val - 1e-12:
                 break
             t *= 0.5

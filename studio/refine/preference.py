@@ -7,7 +7,10 @@ its stored states, so rollouts of designs with different weights share one term 
 A Plackett-Luce (or Bradley-Terry, or Knox's regret) fit with a Gaussian prior gives a
 Laplace posterior; the K proposals are the MAP and the posterior samples whose rankings of
 the stored rollouts disagree most (active preference learning), each rescaled to the base
-design's magnitude so that reward scale does not drift from round to round.
+design's magnitude so that reward scale does not drift from round to round. The prior is
+centred on the base design's own weights (their direction), and the active choice keeps to
+the posterior's 50% credible region, so a handful of rankings refines the design rather
+than flipping it at random.
 """
 
 from __future__ import annotations
@@ -64,19 +67,32 @@ class PreferenceProposer:
         pos = {rid: j for j, rid in enumerate(ids)}
         tiers = [[[pos[i] for i in tier] for tier in r.tiers] for r in feedback.rankings]
         value = self._value_features(feedback, ids, phi, tiers) if self.model == "regret" else None
+        # Terms in units of their typical size over the rollouts (as the fit standardises).
+        rms = np.sqrt(np.mean(phi**2, axis=0))
+        rms = np.where(rms > 1e-12, rms, 1.0)
+        base_w = np.array(space.weights())
+        # The prior is centred on the designer's own weights, as a direction of unit size:
+        # with few rankings the proposals stay near them, and move as evidence accumulates.
+        norm = float(np.linalg.norm(base_w * rms))
+        prior_mean = base_w / norm if norm > 0 else None
         fit = fit_preferences(phi, tiers, model=self.model, ties=self.ties,
                               prior_std=self.prior_std, value_features=value,
-                              term_names=space.names)
+                              prior_mean=prior_mean, term_names=space.names)
         self.last_fit = fit
         draws = fit.sample(max(self.samples, k), self.rng)
         draws[0] = fit.mean
-        chosen = choose_disagreeing(draws, k, phi, first=0)
-        spread = np.where(phi.std(0) > 1e-12, phi.std(0), 1.0) if len(ids) > 1 else np.ones(len(space.names))
-        target = float(np.abs(np.array(space.weights()) * spread).sum()) or 1.0
+        # Active choice among the plausible: the MAP and samples in the 50% credible region
+        # (extreme samples disagree most, but mostly with the evidence).
+        centred = draws - fit.mean
+        d2 = np.einsum("ij,jk,ik->i", centred, np.linalg.pinv(fit.cov), centred)
+        keep = np.flatnonzero(d2 <= np.median(d2))
+        keep = np.concatenate([[0], keep[keep != 0]])
+        chosen = [int(keep[i]) for i in choose_disagreeing(draws[keep], k, phi, first=0)]
+        target = float(np.abs(base_w * rms).sum()) or 1.0
         out = []
         for n, c in enumerate(chosen):
             w = draws[c]
-            size = float(np.abs(w * spread).sum())
+            size = float(np.abs(w * rms).sum())
             w = w * (target / size) if size > 0 else w
             d = space.with_weights([float(x) for x in w])
             d.name = f"{_stem(base.name)}_r{feedback.round_index}c{n + 1}"

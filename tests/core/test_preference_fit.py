@@ -126,3 +126,15 @@ def test_active_choice_prefers_samples_that_disagree() -> None:
     assert set_disagreement(samples, chosen, probe) == pytest.approx(best)
     naive = set_disagreement(samples, [0, 1, 2], probe)  # the first three samples
     assert naive < 0.1 < 0.25 < set_disagreement(samples, chosen, probe)
+
+
+def test_prior_mean_holds_weights_the_rankings_do_not_inform() -> None:
+    # Rankings decide term 0 only (term 1 is equal within each pair): term 1 stays at the
+    # prior's mean, wherever that is; term 0 follows the data.
+    phi = np.array([[1.0, 2.0], [0.0, 2.0], [1.0, -2.0], [0.0, -2.0]])
+    rankings = [[[0], [1]], [[2], [3]]] * 10
+    free = fit_preferences(phi, rankings, standardize=False)
+    held = fit_preferences(phi, rankings, standardize=False, prior_mean=np.array([0.0, 0.7]))
+    assert free.mean[1] == pytest.approx(0.0, abs=1e-9)
+    assert held.mean[1] == pytest.approx(0.7, abs=1e-9)
+    assert held.mean[0] == pytest.approx(free.mean[0], rel=1e-6) and free.mean[0] > 1.0

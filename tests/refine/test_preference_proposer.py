@@ -71,12 +71,13 @@ def test_proposals_follow_the_rankings_and_share_the_structure() -> None:
     w = TermSpace.of(out[0]).weights()
     assert w[0] > 0 > w[1]
     assert out[0].meta["posterior"] == "map" and out[1].meta["posterior"] == "sample"
-    # Rescaled to the base design's magnitude: sum |w| * spread equals the base's.
+    # Rescaled to the base design's magnitude: sum |w| * rms equals the base's.
     phi = np.array([[rescore(TermSpace.of(base).unit_design())[i][n] for n in ("speed", "effort")]
                     for i in ids])
-    spread = phi.std(0)
-    assert np.abs(np.array(w) * spread).sum() == pytest.approx(
-        np.abs(np.array([0.2, 0.5]) * spread).sum())
+    rms = np.sqrt((phi**2).mean(0))
+    for d in out:
+        assert np.abs(np.array(TermSpace.of(d).weights()) * rms).sum() == pytest.approx(
+            np.abs(np.array([0.2, 0.5]) * rms).sum())
 
 
 def test_regret_model_is_an_option_of_the_same_proposer() -> None:
