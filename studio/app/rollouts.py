@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -160,7 +162,23 @@ class RolloutTrace:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RolloutTrace:
-        """Read a trace written by :meth:`save`."""
+        """Read a trace written by :meth:`save`.
+
+        Raises:
+            FileNotFoundError: there is no file at ``path``.
+            ValueError: the file is truncated, damaged or not a trace (the message names it).
+        """
+        try:
+            return cls._load(path)
+        except FileNotFoundError:
+            raise
+        except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
+                zipfile.BadZipFile, zlib.error) as exc:  # what numpy, zipfile and json raise
+            raise ValueError(f"{os.fspath(path)} is not a readable rollout trace (truncated "
+                             f"or damaged: {type(exc).__name__}: {exc})") from exc
+
+    @classmethod
+    def _load(cls, path: str | os.PathLike[str]) -> RolloutTrace:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
         meta = json.loads(str(data.pop("meta")))

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -18,17 +19,29 @@ import mujoco
 from studio.sim.tasks.base import Task
 
 
+class MjcfError(ValueError):
+    """An MJCF file MuJoCo cannot compile; the message names the file and MuJoCo's error.
+
+    ``user_facing``: the CLI and the app print it as it is, without a traceback.
+    """
+
+    user_facing = True
+
+
 class MjcfTask(Task):
     """A task over a bare MJCF model: automatic features, no task reward."""
 
     def __init__(self, path: str, frame_skip: int = 5, max_episode_steps: int | None = 1000) -> None:
         full = os.path.abspath(os.path.expanduser(path))
         if not os.path.exists(full):
-            raise FileNotFoundError(f"MJCF file {path!r} not found (looked at {full})")
+            raise FileNotFoundError(errno.ENOENT, f"MJCF file {path!r} not found", full)
         try:
             model = mujoco.MjModel.from_xml_path(full)
-        except ValueError as exc:
-            raise ValueError(f"{path}: MuJoCo could not compile the model: {exc}") from None
+        except (ValueError, OSError, UnicodeError) as exc:
+            detail = " ".join(str(exc).split())  # MuJoCo's message spans lines
+            raise MjcfError(f"{path}: MuJoCo could not compile the model: {detail}. Fix the "
+                            "file (mujoco's `simulate` shows the same error) or choose another "
+                            "task.") from None
         super().__init__(
             path, model, frame_skip, max_episode_steps=max_episode_steps, reset_noise_scale=0.1, model_path=full
         )
