@@ -22,6 +22,8 @@ from studio.export.importer.values import (
     _REDUCE,
     _RENAME,
     MAX_DEPTH,
+    MAX_RANGE,
+    MAX_UNROLL,
     SELF,
     Lit,
     NotExpressible,
@@ -294,7 +296,15 @@ class CallLowering:
         if name == "len":
             raise NotExpressible(n, "len() of an array")
         if name == "range" and all(isinstance(x, int) and not isinstance(x, bool) for x in args) and 1 <= len(args) <= 3:
-            return tuple(range(*args))
+            try:
+                span = range(*args)
+                count = len(span)
+            except (ValueError, OverflowError) as exc:  # a step of 0; more items than an int holds
+                raise NotExpressible(n, f"'{ast.unparse(n)}': {exc}") from None
+            if count > MAX_RANGE:  # never materialise range(10**9) of an untrusted file
+                raise NotExpressible(n, f"'{ast.unparse(n)}' has {count:,} items; only loops "
+                                        f"over up to {MAX_UNROLL} constants are unrolled")
+            return tuple(span)
         if name in ("ones_like", "zeros_like") and len(args) == 1:
             return 1.0 if name == "ones_like" else 0.0
         raise NotExpressible(n, f"'{ast.unparse(n)}': {name}() with these arguments is not in the design language")

@@ -20,6 +20,8 @@ import numpy as np
 
 MAX_UNROLL = 64
 """Longest loop over constants that is unrolled."""
+MAX_RANGE = 10_000
+"""Longest ``range()`` of constants kept as a value (a longer one is not expressible)."""
 MAX_DEPTH = 8
 """How deep ``self.<method>`` calls are inlined."""
 
@@ -138,11 +140,19 @@ _NO_RETURN = object()
 _BINOP_TEXT: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%"}
 _CMP_TEXT: dict[type, str] = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _PY_OPS: dict[type, Callable[[Any, Any], Any]] = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-           ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b, ast.Mod: lambda a, b: a % b}
+           ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: _pow(a, b), ast.Mod: lambda a, b: a % b}
 _PY_CMP: dict[type, Callable[[Any, Any], Any]] = {ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b,
            ast.GtE: lambda a, b: a >= b, ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}
 _NUMPY_CONST: dict[str, Callable[..., Any]] = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs, "square": np.square,
                 "sum": np.sum, "tanh": np.tanh, "max": np.max, "min": np.min}
+
+
+def _pow(a: Any, b: Any) -> Any:
+    """``a ** b`` folded; big integer powers in floats, so ``9 ** 9 ** 9`` overflows at once
+    (left as an expression) instead of computing a number of millions of digits."""
+    if isinstance(a, int) and isinstance(b, int) and abs(b) > 64:
+        return float(a) ** float(b)
+    return a ** b
 
 
 def _simple_slice(base: str) -> tuple[str, int, int | None] | None:
