@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reward-studio agreement: {exc}", file=sys.stderr)
         return 2
     env = args.env or design.task
-    with Workspace.open(args.workspace, create=False) as ws:
+    with Workspace.open_for_reading(args.workspace) as ws:  # only reads: fine while the app holds it
         service = RankingService(ws)
         t0 = time.perf_counter()
         try:

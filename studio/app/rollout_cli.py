@@ -119,7 +119,8 @@ def _list(args: argparse.Namespace) -> int:
     from studio.app.ranking import RankingService
     from studio.store import Workspace
 
-    with Workspace.open(args.workspace, create=False) as ws:
+    # Listing only reads: it works while the app or a recording holds the workspace.
+    with Workspace.open_for_reading(args.workspace) as ws:
         infos = RankingService(ws).rollouts(args.env)
     if args.json:
         json.dump([rollout_json(i) for i in infos], sys.stdout, indent=1)

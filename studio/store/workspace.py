@@ -32,7 +32,7 @@ from studio.store.engine import (
     make_engine,
     needs_immutable,
 )
-from studio.store.errors import WorkspaceCorruptError, WorkspaceError
+from studio.store.errors import WorkspaceCorruptError, WorkspaceError, WorkspaceSchemaError
 from studio.store.files import relative_media_path
 from studio.store.lock import WorkspaceLock, read_only_error
 from studio.store.migrate import check_schema, upgrade
@@ -156,6 +156,22 @@ class Workspace:
             ws.close()
             raise
         return ws
+
+    @classmethod
+    def open_for_reading(cls, path: str | os.PathLike[str]) -> Workspace:
+        """Open an existing workspace to read it, even while another process writes to it.
+
+        Read-only (no lock, so the app or a training may hold the workspace meanwhile)
+        when the database is at the newest schema; otherwise writable once, which
+        upgrades it as :meth:`open` does (and needs the lock).
+
+        Raises:
+            WorkspaceError: as :meth:`open` (``create=False``) and ``open(read_only=True)``.
+        """
+        try:
+            return cls.open(path, read_only=True)
+        except WorkspaceSchemaError:
+            return cls.open(path, create=False)  # an older schema: upgrade it (or say why not)
 
     @classmethod
     def _open_read_only(cls, root: Path) -> Workspace:
