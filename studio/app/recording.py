@@ -31,6 +31,7 @@ from studio.app.rollouts import (
 from studio.core.atomic import atomic_path
 from studio.core.design import Design
 from studio.store import repo
+from studio.store.files import write_error
 
 if TYPE_CHECKING:
     from studio.store import Workspace
@@ -174,8 +175,11 @@ def record_rollout_files(ws: Workspace, env_id: str, policy: str | Path | Policy
         raise RecordingCancelled(f"recording {env_id} was cancelled after {trace.length} steps")
     stem = _stem(env_id)
     trace_abs, trace_rel = ws.media_path(MEDIA_KIND, f"{stem}.npz")
-    with atomic_path(trace_abs, suffix=".npz") as tmp:  # np.savez wants the extension
-        trace.save(tmp)
+    try:
+        with atomic_path(trace_abs, suffix=".npz") as tmp:  # np.savez wants the extension
+            trace.save(tmp)
+    except OSError as exc:  # a full disk: nothing of this rollout is kept, the earlier ones are
+        raise write_error(trace_abs, exc) from exc
     video_abs, video_rel = None, None
     if video:
         from studio.sim.video import RenderCancelled, record_qpos

@@ -16,7 +16,9 @@ frames go to a temporary file in the same folder, renamed on success.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,8 +96,26 @@ class VideoWriter:
                 f"frame {self.frames} of {self.path} is {frame.shape}, the first was {self._shape}"
             )
         assert self._gen is not None
-        self._gen.send(np.ascontiguousarray(_even(frame)))
+        try:
+            self._gen.send(np.ascontiguousarray(_even(frame)))
+        except OSError as exc:  # ffmpeg died: a full disk, most likely
+            error = self._write_failed(exc)  # before abort() frees the partial file's space
+            self.abort()
+            raise error from exc
         self.frames += 1
+
+    def _write_failed(self, exc: OSError) -> VideoError:
+        """One line for ffmpeg's many: the disk is full, or its first line."""
+        text = str(exc)
+        try:  # ffmpeg's own words may not have reached the message when its pipe broke
+            full = shutil.disk_usage(self._tmp.parent).free < (1 << 20)
+        except OSError:
+            full = False
+        if full or exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in text:
+            return VideoError(f"could not write the video {self.path}: the disk is full. Free "
+                              "some space and try again; nothing was written.")
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return VideoError(f"could not write the video {self.path}: {first}; nothing was written.")
 
     def _start(self, shape: tuple[int, ...]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +144,10 @@ class VideoWriter:
         try:
             gen.close()
         except BaseException as exc:
+            error = self._write_failed(exc) if isinstance(exc, OSError) else None
             target.__exit__(type(exc), exc, exc.__traceback__)  # removes the temporary file
+            if error is not None:
+                raise error from exc
             raise
         target.__exit__(None, None, None)  # fsync, rename over the destination
 

@@ -19,7 +19,8 @@ from typing import BinaryIO, cast
 from studio.core.atomic import atomic_writer as core_atomic_writer
 from studio.store.errors import WorkspaceError
 
-__all__ = ["atomic_write_bytes", "atomic_writer", "check_media_name", "relative_media_path"]
+__all__ = ["atomic_write_bytes", "atomic_writer", "check_media_name", "relative_media_path",
+           "write_error"]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]{0,199}$")
 
@@ -38,7 +39,8 @@ def check_media_name(part: str, what: str) -> str:
     return part
 
 
-def _write_error(path: Path, exc: OSError) -> WorkspaceError:
+def write_error(path: Path, exc: OSError) -> WorkspaceError:
+    """The user's message for a failed write of ``path``: disk full, read-only, or other."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return WorkspaceError(
             f"The disk is full: could not write {path}. Free some space on that disk "
@@ -74,7 +76,7 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
         with core_atomic_writer(path, "wb") as f:
             yield cast(BinaryIO, f)
     except OSError as exc:
-        raise _write_error(path, exc) from exc
+        raise write_error(path, exc) from exc
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

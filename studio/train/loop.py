@@ -10,6 +10,8 @@ it in a spawned process.
 
 from __future__ import annotations
 
+import errno
+import io
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,8 +70,17 @@ def checkpoint_path(run_dir: str | Path) -> Path:
 def save_checkpoint(state: dict[str, Any], path: Path) -> None:
     """Write atomically (:func:`studio.core.atomic.atomic_writer`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(path, "wb") as f:
-        torch.save(state, f)
+    # Serialised in memory first: torch.save into a file that fails (a full disk) raises
+    # an opaque RuntimeError, a plain write raises OSError(ENOSPC) naming the file.
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    try:
+        with atomic_writer(path, "wb") as f:
+            f.write(buffer.getbuffer())
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the failure names the file
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -83,6 +94,10 @@ def describe_failure(exc: BaseException) -> Failed:
     tb = "".join(traceback.format_exception(exc))
     if isinstance(exc, RewardNaNError):
         return Failed(f"the reward is not finite: {exc}", tb, term=exc.term)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Failed(f"the disk is full: could not write {exc.filename or 'the checkpoint'}. "
+                      "Free some space and train again; the checkpoint written before is "
+                      "intact", tb)
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         return Failed("CUDA ran out of memory: use fewer envs, a smaller batch, or --device cpu", tb)
     return Failed(f"{type(exc).__name__}: {exc}", tb)

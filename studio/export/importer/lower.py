@@ -412,8 +412,11 @@ class Lowerer(CallLowering):
         idx = self._index(n.slice, scope)
         if is_const(base):
             arr = np.asarray(base)
-            return arr[tuple(idx)] if isinstance(base, np.ndarray) else (
-                base[idx[0]] if len(idx) == 1 and isinstance(base, tuple) else arr[tuple(idx)])
+            try:
+                return arr[tuple(idx)] if isinstance(base, np.ndarray) else (
+                    base[idx[0]] if len(idx) == 1 and isinstance(base, tuple) else arr[tuple(idx)])
+            except (IndexError, TypeError, ValueError) as exc:  # 0.0[0], (1, 2)[5]
+                raise NotExpressible(n, f"'{ast.unparse(n)}': {exc}") from None
         if isinstance(base, str):
             if self.batched:
                 if not idx or idx[0] != slice(None):
