@@ -79,9 +79,13 @@ def test_apply_design_marks_the_curves_and_failure_shows_cause(setup, qtbot, tmp
     with ws.session() as s:  # another design first, so version ids and numbers differ
         repo.save_design_version(s, ENV, "other", _design().to_json(), "unrelated")
     panel.config_overrides["total_timesteps"] = 100_000
+    panel._set_settings({"gamma": 0.98})  # as Settings… leaves it: saved with the run
     with qtbot.waitSignal(panel.metrics_received, timeout=90_000):
         panel.start_run()
     rid = panel.run_id
+    with ws.session() as s:
+        assert repo.get_run(s, rid).config["gamma"] == 0.98
+    panel._set_settings({})
     # Start saved the unsaved design as v1, and the editor follows it.
     (v1, n1), = _versions(ws)
     assert n1 == 1 and ctx.current_version_id == v1 and not ctx.design_model.dirty
@@ -137,6 +141,7 @@ def test_apply_design_marks_the_curves_and_failure_shows_cause(setup, qtbot, tmp
     table = panel.hparams
     assert {r.id for r in table.records} == {failed, rid, again}
     assert "total_timesteps" in table.differing() and "learning_rate" not in table.differing()
+    assert "gamma" in table.differing() and table.value("gamma", rid) == "0.98"
     assert table.value("total_timesteps", rid) == "100000" and table.value("total_timesteps", again) == "1000"
     assert table.item(4, 0).text() in table.differing()  # differing settings come first
 
@@ -225,3 +230,35 @@ def test_each_chart_smooths_takes_a_log_scale_and_reads_values_under_the_mouse(q
     view.plots["return"].scene().sigMouseMoved.emit(scene)  # what a mouse move over the chart sends
     assert "step 19" in view.hover.text() and "run 1 10" in view.hover.text()
     assert view.export_csv("value_loss", tmp_path / "v.csv") == 3
+
+
+def test_every_setting_of_the_preset_is_editable_and_bad_values_are_refused(setup, qtbot) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from studio.train.ppo import PPOConfig
+
+    ctx, panel, ws = setup
+    dialog = panel.edit_settings()
+    shown = set(dialog.editors)
+    assert {"learning_rate", "gamma", "gae_lambda", "clip_coef", "ent_coef", "vf_coef",
+            "num_minibatches", "update_epochs", "num_steps", "seed", "hidden"} <= shown
+    assert "Adam step size" in dialog.editors["learning_rate"].toolTip()  # the field's own doc
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.editors["learning_rate"].setText("fast")
+    assert not ok.isEnabled() and dialog.error.level == "error" and "learning_rate" in dialog.error.text()
+    dialog.editors["learning_rate"].setText("1e-3")
+    dialog.editors["update_epochs"].setValue(4)
+    dialog.editors["hidden"].setText("[32, 32]")
+    assert ok.isEnabled() and dialog.error.level == ""
+    assert dialog.editors["update_epochs"].font().bold() and not dialog.editors["gamma"].font().bold()
+    ok.click()
+    assert panel.settings_overrides == {"learning_rate": 1e-3, "update_epochs": 4, "hidden": (32, 32)}
+    assert "3 changed" in panel.settings_button.text()
+    config = panel.preset_box.config(ENV, 1_000, None, **panel.settings_overrides)
+    assert isinstance(config, PPOConfig) and (config.learning_rate, config.update_epochs, config.hidden) == (
+        1e-3, 4, (32, 32))
+    again = panel.edit_settings()
+    assert again.value("update_epochs") == 4  # the dialog opens on the changed settings
+    again.reset_to_preset()
+    again.accept()
+    assert panel.settings_overrides == {} and panel.settings_button.text() == "Settings…"

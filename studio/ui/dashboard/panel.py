@@ -123,6 +123,12 @@ class TrainingPanel(QWidget):
         current = getattr(getattr(self._ctx, "task", None), "env_id", None)
         if current:
             self.preset_box.set_task(current)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.edit_settings)
+        self.settings_overrides: dict[str, Any] = {}
+        """Settings the user changed from the preset (Settings…); saved with each run."""
+        self._set_settings({})
+        self.preset_box.currentIndexChanged.connect(lambda _i: self._set_settings({}))
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.start_run)
         self.pause_button = QPushButton("Pause")
@@ -141,7 +147,7 @@ class TrainingPanel(QWidget):
         self.status = MessageLabel()
         bar = QHBoxLayout()
         for w in (self.preset_box, QLabel("steps"), self.steps_spin, QLabel("envs"), self.envs_spin,
-                  self.start_button, self.pause_button, self.stop_button, self.apply_button,
+                  self.settings_button, self.start_button, self.pause_button, self.stop_button, self.apply_button,
                   self.progress, self.cancel_button):
             bar.addWidget(w)
         bar.addStretch(1)
@@ -229,7 +235,7 @@ class TrainingPanel(QWidget):
         env_id = getattr(task, "env_id", None) or design.task
         try:
             config = self.preset_box.config(env_id, self.steps_spin.value(), self.envs_spin.value() or None,
-                                            **self.config_overrides)
+                                            **{**self.settings_overrides, **self.config_overrides})
         except (KeyError, ValueError) as exc:
             self._set_status(f"Cannot start: {exc.args[0] if exc.args else exc}", error=True)
             return
@@ -274,6 +280,32 @@ class TrainingPanel(QWidget):
         self._timer.start()
         self._update_buttons()
         return True
+
+    def edit_settings(self) -> Any:
+        """Settings…: every setting of the selected preset, editable (a dialog, not modal)."""
+        from studio.ui.dashboard.settings import SettingsDialog
+
+        env_id = getattr(getattr(self._ctx, "task", None), "env_id", None) or self._ctx.design.task
+        steps, envs = self.steps_spin.value(), self.envs_spin.value() or None
+        try:
+            preset = self.preset_box.config(env_id, steps, envs)
+            current = self.preset_box.config(env_id, steps, envs, **self.settings_overrides)
+        except (AssertionError, KeyError, TypeError, ValueError) as exc:
+            self._set_status(f"No settings to edit yet: {exc}", error=True)
+            return None
+        dialog = SettingsDialog(current, preset, self)
+        dialog.accepted.connect(lambda: self._set_settings(dialog.overrides()))
+        dialog.open()
+        return dialog
+
+    def _set_settings(self, overrides: dict[str, Any]) -> None:
+        self.settings_overrides = dict(overrides)
+        n = len(overrides)
+        self.settings_button.setText(f"Settings… ({n} changed)" if n else "Settings…")
+        changed = "; ".join(f"{k} = {v}" for k, v in sorted(overrides.items()))
+        self.settings_button.setToolTip(
+            "Every training setting of the selected preset, editable; saved with each run"
+            + (f"\nChanged: {changed}" if changed else ""))
 
     def toggle_pause(self) -> None:
         """Pause a running run, or resume a paused one."""
