@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="proxy: by the task score; app: a person ranks (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue the latest (or --experiment) experiment")
     p.add_argument("--experiment", type=int, default=None, help="experiment id for --resume")
+    p.add_argument("--list", action="store_true", help="list the workspace's experiments and stop")
     p.add_argument("--llm-retries", type=int, default=3, help="repairs per LLM reply (default: %(default)s)")
     p.add_argument("--model", default=None, help="LLM model name (OPENAI_BASE_URL, OPENAI_API_KEY from the environment)")
     p.add_argument("--seed", type=int, default=0)
@@ -65,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from studio.store import refinement as rstore
     from studio.train.runners import make_runner
 
+    if args.list:
+        with Workspace.open(Path(args.workspace)) as ws, ws.session() as s:
+            for e in rstore.list_experiments(s):
+                rounds = len(rstore.experiment_rounds(s, e.id))
+                print(f"{e.id}\t{e.name}\t{e.task.env_id}\t{e.proposer}\t{e.rank_mode}\t"
+                      f"{e.status}\t{rounds}/{e.config.get('rounds')} rounds")
+        return 0
     if not args.resume and not args.design:
         raise CLIError("refine: give a start DESIGN file (or 'task'), or --resume an experiment")
     with Workspace.open(Path(args.workspace)) as ws:

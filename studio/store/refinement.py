@@ -20,12 +20,18 @@ from studio.store.feedback import add_refinement_round
 from studio.store.models import RefinementCandidate, RefinementExperiment, RefinementRound
 
 __all__ = [
-    "add_candidate", "add_experiment_round", "create_experiment", "experiment_rounds",
+    "ExperimentNotFoundError", "add_candidate", "add_experiment_round", "create_experiment", "experiment_rounds",
     "get_experiment", "list_candidates", "list_experiments", "set_experiment_status",
     "update_candidate",
 ]
 
 _UNSET: Any = object()
+
+
+class ExperimentNotFoundError(StoreError):
+    """No experiment with that id: the message says how to list them."""
+
+    user_facing = True
 
 
 def create_experiment(session: Session, env_id: str, name: str, proposer: str, rank_mode: str,
@@ -48,7 +54,7 @@ def get_experiment(session: Session, experiment_id: int) -> RefinementExperiment
     """
     exp = session.get(RefinementExperiment, experiment_id)
     if exp is None:
-        raise StoreError(f"There is no refinement experiment {experiment_id} in this workspace; "
+        raise ExperimentNotFoundError(f"There is no refinement experiment {experiment_id} in this workspace; "
                          "`reward-studio refine --list` shows the experiments.")
     return exp
 
