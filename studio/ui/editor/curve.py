@@ -90,7 +90,8 @@ class ShapeCurve(pg.PlotWidget):  # type: ignore[misc]
             self._key = key
             spec = catalog.get(term.source) if catalog is not None else None
             unit = f" [{spec.unit}]" if spec is not None and spec.unit else ""
-            self.setLabel("bottom", f"{term.source}{unit}")
+            source = term.source if len(term.source) <= 48 else term.source[:47] + "…"
+            self.setLabel("bottom", f"{source}{unit}")  # a long expression never overflows the axis
         y = shaped(term, self._x)
         weight = param_value(term.weight, 0)
         if self._colour_of != term.name:  # the term's colour, as in the plots and the viewer

@@ -7,6 +7,8 @@ camera commands: left drag orbits, right or middle drag pans, the wheel zooms.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
@@ -119,10 +121,14 @@ class FrameView(QWidget):
         p.setFont(self._font)
         fm = p.fontMetrics()
         lh = fm.height()
-        fit = max(1, (self.height() - 20) // lh - (1 if ov.message else 0))
+        bad = [n for n, v in ov.components.items() if not math.isfinite(v)]
+        fit = max(1, (self.height() - 20) // lh - (1 if ov.message else 0) - (1 if bad else 0))
         if len(lines) > fit:
             hidden = len(lines) - fit + 1
             lines = lines[:fit - 1] + [(f"  … {hidden} more", light)]
+        if bad:  # said, not silently drawn as "+nan"
+            lines.append((f"not a number from {', '.join(bad)}: see the term's warning in the editor",
+                          QColor(255, 150, 130)))
         if ov.message:
             lines.append((ov.message, QColor(255, 210, 120)))
         room = max(40, self.width() - 24)
