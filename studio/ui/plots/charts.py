@@ -33,11 +33,11 @@ class EpisodeChart(QWidget):
         super().__init__(parent)
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.stack = self.layout_widget.addPlot(row=0, col=0, title="Term contributions per step")
-        self.stack.addLegend(offset=(5, 5))
+        _legend_beside(self.stack)
         self.stack.showGrid(x=True, y=True, alpha=0.2)
         self.stack.setClipToView(True)
         self.score = self.layout_widget.addPlot(row=1, col=0, title="Reward and task score")
-        self.score.addLegend(offset=(5, 5))
+        _legend_beside(self.score)
         self.score.setXLink(self.stack)
         self.score.setLabel("bottom", "step")
         self.score.showGrid(x=True, y=True, alpha=0.2)
@@ -103,7 +103,7 @@ class HistogramChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(title="Term values over rollout states")
-        self.plot.addLegend(offset=(5, 5))
+        _legend_beside(self.plot.getPlotItem())
         self.plot.setLabel("bottom", "value (weighted contribution)")
         self.plot.setLabel("left", "count")
         lay = QVBoxLayout(self)
@@ -188,3 +188,13 @@ class HeatmapChart(QWidget):
         for c in self.isocurves:
             self.plot.removeItem(c)
         self.isocurves = []
+
+
+def _legend_beside(plot: pg.PlotItem) -> pg.LegendItem:
+    """A legend in its own column right of the plot area, so it never covers the data."""
+    legend = pg.LegendItem(labelTextSize="8pt")
+    legend.setParentItem(plot)
+    plot.legend = legend  # plot(name=...) adds its items here, as with addLegend
+    plot.layout.addItem(legend, 2, 3)
+    plot.layout.setColumnStretchFactor(3, 0)
+    return legend
