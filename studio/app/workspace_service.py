@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.core.design import Design
-from studio.store import Workspace, repo
+from studio.store import Workspace, WorkspaceLockedError, repo
 
 if TYPE_CHECKING:  # the ranking service imports torch: only when the overview is built
     from studio.app.ranking import RankingInfo, RolloutInfo
@@ -105,11 +105,30 @@ class WorkspaceService:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
+        self.read_only_reason: str | None = None
+        """Why the workspace is open read-only (another process holds it), or None."""
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> WorkspaceService:
-        """Open (creating if needed) the workspace folder ``path``."""
-        return cls(Workspace.open(path))
+    def open(cls, path: str | os.PathLike[str], *,
+             read_only_if_held: bool = False) -> WorkspaceService:
+        """Open (creating if needed) the workspace folder ``path``.
+
+        ``read_only_if_held``: when another process has it open for writing, open it
+        read-only instead (nothing can be saved; SQLite itself refuses writes) and say
+        why in :attr:`read_only_reason`, instead of raising ``WorkspaceLockedError``.
+        """
+        try:
+            return cls(Workspace.open(path))
+        except WorkspaceLockedError as exc:
+            if not read_only_if_held:
+                raise
+            service = cls(Workspace.open(path, read_only=True))
+            who = f"process {exc.pid}" if exc.pid is not None else "another process"
+            service.read_only_reason = (
+                f"Read-only: {service.root} is open in {who}"
+                f"{' on ' + exc.hostname if exc.hostname else ''}. Nothing can be saved here; "
+                "close it there and open the workspace again to make changes.")
+            return service
 
     def interrupted_notices(self) -> list[str]:
         """One line per run this open marked ``interrupted`` (its process had died)."""

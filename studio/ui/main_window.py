@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QToolBar,
     QWidget,
 )
 
@@ -106,6 +107,16 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_design)
         self.session.status.connect(self.status_task.setText)
         self.session.failed.connect(self.show_error)
+        # A workspace another process holds opens read-only: a banner says so and why.
+        self.read_only_banner = QLabel()
+        self.read_only_banner.setObjectName("read_only_banner")
+        self.read_only_banner.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 4px 8px;")
+        self.read_only_bar = QToolBar("Read-only workspace", self)
+        self.read_only_bar.setObjectName("read_only_bar")
+        self.read_only_bar.setMovable(False)
+        self.read_only_bar.addWidget(self.read_only_banner)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.read_only_bar)
+        self.read_only_bar.setVisible(False)
         self.session.taskReady.connect(lambda _t: self.statusBar().clearMessage())
 
         # Not cleanChanged: QUndoStack emits it while being destroyed with the window.
@@ -348,6 +359,11 @@ class MainWindow(QMainWindow):
         layout = self.session.service.layout()
         if layout:
             self.restore_layout(layout)
+        reason = self.session.service.read_only_reason
+        self.read_only_banner.setText(reason or "")
+        self.read_only_bar.setVisible(bool(reason))  # after the layout, which may toggle it
+        if reason and not self.interactive:
+            print(f"reward-studio: {reason}", file=sys.stderr)
         self._update_title()
         return True
 

@@ -1,10 +1,11 @@
 """Two processes on one workspace: while the app holds it, others refuse clearly or only read.
 
 A real app (offscreen Qt) opens the workspace and keeps it. Meanwhile, all at once: a
-second app, ``rank`` and ``train`` (writers) must refuse with the one-line message that
-names the app's process, no traceback; ``runs list`` and ``rollout list`` (readers) must
-work, opening the workspace read-only. Afterwards the database holds exactly what it held
-before, and passes its integrity check.
+second app opens it read-only with a banner naming the app's process (its screenshot
+mode prints the banner's text); ``rank`` and ``train`` (writers) refuse with the one-line
+message that names the app's process, no traceback; ``runs list`` and ``rollout list``
+(readers) work, opening the workspace read-only. Afterwards the database holds exactly
+what it held before, and passes its integrity check.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.crash.procs import committed, integrity, kill, spawn, wait_for_lock
 pytestmark = pytest.mark.slow
 
 
-def test_while_the_app_holds_a_workspace_writers_refuse_and_readers_read(tmp_path: Path) -> None:
+def test_while_the_app_holds_a_workspace_a_second_app_reads_writers_refuse_readers_read(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     with Workspace.open(ws) as w:  # two rollouts to rank and list
         service = RankingService(w)
@@ -46,14 +47,18 @@ def test_while_the_app_holds_a_workspace_writers_refuse_and_readers_read(tmp_pat
         kill(app, "app holding the workspace (two at once)")
 
     held = f"already open in process {app.proc.pid}"
-    for name in ("second app", "rank", "train"):
+    for name in ("rank", "train"):
         text = others[name].text
         assert codes[name] == 2, f"{name}: {text}"
         assert held in text and "Traceback" not in text, f"{name}: {text}"
+    # The second app opens the workspace read-only, with a banner saying why.
+    second = others["second app"].text
+    assert codes["second app"] == 0, second
+    assert f"Read-only: {ws} is open in process {app.proc.pid}" in second, second
+    assert "Traceback" not in second and (tmp_path / "x.png").stat().st_size > 0
     assert json.loads(others["runs list"].text) == [], others["runs list"].text
     listed = json.loads(others["rollout list"].text)
     assert codes["rollout list"] == 0 and [r["id"] for r in listed] == ids
-    assert not (tmp_path / "x.png").exists()
     assert committed(ws / "studio.db") == before  # nobody wrote
     assert integrity(ws / "studio.db") == ["ok"]
 

@@ -140,18 +140,18 @@ def test_new_design_from_template_and_from_version(make_main_window, tmp_path):
     assert vid is not None
 
 
-def test_locked_workspace_is_a_dialog_not_a_traceback(make_main_window, tmp_path, qtbot):
+def test_a_workspace_another_process_holds_opens_read_only_with_a_banner(make_main_window, tmp_path, qtbot):
     ws = tmp_path / "ws"
-    holder = Workspace.open(ws)
+    holder = Workspace.open(ws)  # a second open of the lock conflicts, as another process's would
     try:
         win = make_main_window()
-        assert not win.open_workspace(ws)
-        boxes = [w for w in QApplication.topLevelWidgets()
-                 if isinstance(w, QMessageBox) and w.isVisible()]
-        assert boxes and "already open" in boxes[0].text()
-        assert "Traceback" not in boxes[0].text()
-        boxes[0].close()
-        assert "already open" in win.log_panel.text()
+        assert win.open_workspace(ws)
+        assert not win.session.writable and not win.act_save.isEnabled()
+        assert win.read_only_bar.isVisibleTo(win)
+        assert win.read_only_banner.text().startswith(f"Read-only: {ws} is open in process")
+        assert "Read-only" in win.log_panel.text()
+        assert not [w for w in QApplication.topLevelWidgets()
+                    if isinstance(w, QMessageBox) and w.isVisible()]
     finally:
         holder.close()
 

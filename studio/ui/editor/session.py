@@ -81,7 +81,7 @@ class DesignSession(QObject):
         if self.service is not None and Path(path).expanduser().absolute() == self.service.root:
             return True  # already open (opening it again would meet our own lock)
         try:
-            service = WorkspaceService.open(path)
+            service = WorkspaceService.open(path, read_only_if_held=True)
         except Exception as exc:  # noqa: BLE001 - reported to the user by the window
             self.failed.emit("Cannot open the workspace", exc)
             return False
@@ -89,6 +89,8 @@ class DesignSession(QObject):
         self.service = service
         self.context.set_workspace(service.workspace)
         self.context.log("info", f"opened workspace {service.root}")
+        if service.read_only_reason:
+            self.context.log("warning", service.read_only_reason)
         for notice in service.interrupted_notices():
             self.context.log("warning", notice)
         if task:
@@ -131,18 +133,19 @@ class DesignSession(QObject):
         vid = self.service.last_version_id()
         if vid is not None and self.load_version(vid):
             return
-        if callable(self.on_empty):  # an empty workspace: the window asks which task
+        if callable(self.on_empty) and self.writable:  # an empty workspace: ask which task
             self.on_empty()
             return
-        # No one to ask: start from the default task's own reward, once it is loaded.
-        self.new_for_task(DEFAULT_TASK, "task_reward", save=True)
+        # No one to ask: start from the default task's own reward, once it is loaded
+        # (unsaved in a read-only workspace).
+        self.new_for_task(DEFAULT_TASK, "task_reward", save=self.writable)
 
     def _open_task(self, task: str) -> None:
         """Work on ``task``: its design opened last, else its own reward as a first version."""
         vid = self.service.version_for_task(task)
         if vid is not None and self.load_version(vid):
             return
-        self.new_for_task(task, "task_reward", save=True)
+        self.new_for_task(task, "task_reward", save=self.writable)
 
     def new_for_task(self, task: str, name: str, save: bool = False) -> None:
         """Start design ``name`` from ``task``'s own reward once the task has loaded.
