@@ -11,8 +11,9 @@ return of its last 10 episodes at the end, averaged over seeds. The last line is
 
 The paper's claim, the target here, is ratio >= 0.95.
 
-Measured on the project's 2-core machine (load average 6.7 to 12 from other work),
-``--steps 200000 --seeds 1``: HERON 339.6, hand-weighted 1079, ratio 0.31, a miss. The
+Measured on the project's 2-core machine (load average 10 to 11 from other work),
+``--steps 200000 --seeds 1``: HERON 337.1, hand-weighted 1026.3, ratio 0.33 (662 s), a miss;
+HERON alone to 400k steps reaches 368 (it plateaus from about 80k steps on). The
 model agrees with the tree on 94-97% of held-out pairs; on a random rollout's pairs the first
 level (progress, sigma 0.1) decides 91%, alive 0.4%, power 6.5% (2% tie), so the learned
 reward is essentially forward progress;
