@@ -39,7 +39,7 @@ def tiny(**kw: object) -> RefineConfig:
                            "video": False, **kw})  # type: ignore[arg-type]
 
 
-def recorded_round(service: RefineService, exp: int) -> list[int]:
+def recorded_round(service: RefineService, exp: int, video: bool = False) -> list[int]:
     """Round 1 proposed through the service, its candidates recorded with a random policy
     instead of trained (the proposal path needs rollouts, not good policies)."""
     assert service.step(exp) == loop.Propose(1)
@@ -47,7 +47,7 @@ def recorded_round(service: RefineService, exp: int) -> list[int]:
     ids = []
     for c in r1.candidates:
         info = service.ranking.record(ENV, "random", design=Design.from_json(c.document), steps=25,
-                                      seed=c.index, video=False, round_id=r1.id)
+                                      seed=c.index, video=video, round_id=r1.id)
         with service.workspace.session() as s:
             rstore.update_candidate(s, c.id, status="recorded", rollout_id=info.id)
         ids.append(info.id)

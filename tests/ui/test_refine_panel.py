@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPlainTextEdit
 
 from studio.core.design import Design, Group, Term
 
@@ -97,6 +98,54 @@ def test_llm_settings_test_the_connection_against_a_local_server(qtbot: Any, tmp
         qtbot.waitUntil(lambda: panel.status.text().startswith("No connection"), timeout=20_000)
         assert "HTTP 500" in panel.status.text()
         assert server.auth == ["Bearer sk-panel"] * 2
+    finally:
+        panel.shutdown()
+        ws.close()
+        server.close()
+
+
+def test_after_a_ranking_the_llm_prompt_is_shown_and_sent_only_on_send(qtbot: Any, tmp_path: Path) -> None:
+    from studio.app.refine import RefineConfig, RefineService
+    from studio.store import Workspace
+    from studio.train.runners.local import LocalRunner
+    from studio.ui.refine.panel import RefinePanel
+    from tests.app.test_refine import recorded_round
+    from tests.refine.test_llm import ChatServer
+
+    design = Design("d", ENV, Group("reward", [Term("alive", "healthy"),
+                                               Term("effort", "ctrl_sq", weight=-0.5)]))
+    reply = "```json\n" + design.dumps() + "\n```"
+    server = ChatServer([("content", reply)] * 2)
+    ws = Workspace.open(tmp_path / "ws")
+    service = RefineService(ws, runner=LocalRunner(cpu_slots=1, gpu=False))
+    panel = RefinePanel(service, design, ENV)
+    qtbot.addWidget(panel)
+    try:
+        cfg = RefineConfig(rounds=2, k=2, steps_per_candidate=256, rollout_steps=15,
+                           video=True, proposer_options={"base_url": server.url})
+        panel.experiment = exp = service.create(design, ENV, "llm", "app", cfg)
+        recorded_round(service, exp, video=True)
+        assert service.step(exp).__class__.__name__ == "AwaitRanking"
+        with qtbot.waitSignal(panel.rankingOpened, timeout=20_000) as opened:
+            panel.refresh()  # the round awaits a ranking: the view opens on its videos
+        view = opened.args[0]
+        qtbot.addWidget(view)
+        qtbot.waitUntil(lambda: all(c.video is not None and c.video.done for c in view.cells),
+                        timeout=30_000)
+        qtbot.keyClicks(view.comment, "keeps falling")
+        view.setFocus()
+        with qtbot.waitSignal(panel.promptShown, timeout=20_000) as shown:
+            for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_Return):
+                qtbot.keyClick(view, key)
+        dialog = shown.args[0]
+        text = dialog.findChild(QPlainTextEdit).toPlainText()
+        assert "keeps falling" in text and "Reward reflection" not in text  # untrained: no curves
+        qtbot.wait(300)
+        assert server.requests == []  # nothing is sent before Send
+        qtbot.mouseClick(dialog.send_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(server.requests) == 2, timeout=60_000)
+        sent = server.requests[0]["messages"][1]["content"]
+        assert "keeps falling" in sent and sent in text
     finally:
         panel.shutdown()
         ws.close()

@@ -65,10 +65,12 @@ class RefinePanel(QWidget):
 
     Signals:
         rankingOpened(object): the ranking view opened on a round (tests drive it).
+        promptShown(object): the prompt dialog opened (before an LLM round is sent).
         changed(): the rounds were redrawn.
     """
 
     rankingOpened = Signal(object)  # noqa: N815 - Qt's naming
+    promptShown = Signal(object)  # noqa: N815
     changed = Signal()
 
     def __init__(self, service: Any, design: Any, env_id: str,
@@ -202,20 +204,32 @@ class RefinePanel(QWidget):
         self._checker.start(_check_connection, (self.endpoint.text().strip(),
                                                 self.model.text().strip(), self.api_key.text()))
 
-    def show_prompt(self) -> QDialog | None:
-        """Show the exact prompt the LLM proposer will send for the next round."""
+    def show_prompt(self, send: bool = False) -> QDialog | None:
+        """Show the exact prompt the LLM proposer will send for the next round; with
+        ``send``, the dialog's Send button resumes the loop (which sends it)."""
         text = None if self.experiment is None else self.service.prompt_preview(self.experiment)
         if text is None:
             self._say("The prompt exists once an LLM experiment has a ranked round.")
             return None
         dialog = QDialog(self)
-        dialog.setWindowTitle("Prompt for the next round")
+        dialog.setWindowTitle("Prompt for the next round" + (": send it?" if send else ""))
         view = QPlainTextEdit(text)
         view.setReadOnly(True)
-        QVBoxLayout(dialog).addWidget(view)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(view)
+        if send:
+            row = QHBoxLayout()
+            dialog.send_btn = QPushButton("Send")  # type: ignore[attr-defined]
+            dialog.send_btn.clicked.connect(lambda: (dialog.accept(), self.resume()))  # type: ignore[attr-defined]
+            later = QPushButton("Later (Resume sends it)")
+            later.clicked.connect(dialog.reject)
+            row.addWidget(dialog.send_btn)  # type: ignore[attr-defined]
+            row.addWidget(later)
+            layout.addLayout(row)
         dialog.resize(800, 600)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
+        self.promptShown.emit(dialog)
         return dialog
 
     def pause(self) -> None:
@@ -263,6 +277,11 @@ class RefinePanel(QWidget):
         if self.ranking_view is not None:
             self.ranking_view.close()
         self.ranking_view = None
+        if self.experiment is not None and self.service.prompt_preview(self.experiment) is not None:
+            # The LLM proposer is next: show the exact prompt; it is sent on Send.
+            self._say(f"Round {self._ranking_round} ranked; check the prompt, then Send.")
+            self.show_prompt(send=True)
+            return
         self._say(f"Round {self._ranking_round} ranked; the loop goes on.")
         self.resume()
 
