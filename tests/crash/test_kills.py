@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from studio.app.ranking import RankingService
 from studio.store import Workspace
 from tests.crash.procs import (
     KILLS,
@@ -227,14 +228,15 @@ def test_trainer_cli_and_app_killed_at_random_points_lose_nothing(tmp_path: Path
     ids = sorted(int(k[0]) for k in seen["rollouts"])  # type: ignore[call-overload]
     assert len(ids) >= 2
 
-    # 4. `rank` killed at a random point of its life, then one that saves.
+    # 4. `rank` killed at a random point of its life; then a ranking saved here.
     p = spawn("rank", "--workspace", str(ws), str(ids[0]), str(ids[1]), "--comment", "killed")
     time.sleep(rng.uniform(2.5, 6.0))  # it imports for ~2 s, then saves and exits
     seen = committed(db)
     kill(p, "rank")
     KILLS[-1] += f", rankings then {len(committed(db)['rankings'])}"
     seen = _reopen_and_check(ws, seen, "rank killed")
-    _ok(spawn("rank", "--workspace", str(ws), f"{ids[1]}={ids[0]}", "--comment", "kept"))
+    with Workspace.open(ws) as w:  # a ranking the app's kill below must keep
+        RankingService(w).save_ranking([[ids[1], ids[0]]], comment="kept")
     seen = committed(db)
     assert any(r["comment"] == "kept" for r in seen["rankings"].values())
 
