@@ -113,3 +113,14 @@ def test_live_episode_from_the_viewer(qtbot) -> None:
     with qtbot.waitSignal(p.updated, timeout=5_000):
         hub.live_steps.emit([(6, {"alive": 1.0, "angle": -0.6, "cart": 0.0}, 1.0, True)])
     assert p.series("cart") is None and len(p.series("alive")) == 6
+
+
+def test_heat_map_starts_on_two_features_the_design_reads(panel, trace) -> None:
+    # The design's terms read healthy (alive), pole_angle (angle) and cart_position (cart), in
+    # that order; the trace also holds cart_velocity, which sorts first but is not read.
+    assert "cart_velocity" in trace.features
+    assert (panel.x_combo.currentText(), panel.y_combo.currentText()) == ("healthy", "pole_angle")
+    panel.x_combo.setCurrentText("cart_velocity")
+    panel.x_combo.activated.emit(panel.x_combo.currentIndex())  # the user's own choice stays
+    panel.set_trace(trace)
+    assert panel.x_combo.currentText() == "cart_velocity"

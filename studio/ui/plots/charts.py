@@ -33,11 +33,13 @@ class EpisodeChart(QWidget):
         super().__init__(parent)
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.stack = self.layout_widget.addPlot(row=0, col=0, title="Term contributions per step")
-        _legend_beside(self.stack)
+        # Inside: a legend column would change the view box widths, and linked plots
+        # align pixel for pixel (the ranking timeline's zoom relies on equal widths).
+        self.stack.addLegend(offset=(5, 5))
         self.stack.showGrid(x=True, y=True, alpha=0.2)
         self.stack.setClipToView(True)
         self.score = self.layout_widget.addPlot(row=1, col=0, title="Reward and task score")
-        _legend_beside(self.score)
+        self.score.addLegend(offset=(5, 5))
         self.score.setXLink(self.stack)
         self.score.setLabel("bottom", "step")
         self.score.showGrid(x=True, y=True, alpha=0.2)
@@ -190,11 +192,16 @@ class HeatmapChart(QWidget):
         self.isocurves = []
 
 
+LEGEND_WIDTH = 120
+
+
 def _legend_beside(plot: pg.PlotItem) -> pg.LegendItem:
     """A legend in its own column right of the plot area, so it never covers the data."""
     legend = pg.LegendItem(labelTextSize="8pt")
     legend.setParentItem(plot)
     plot.legend = legend  # plot(name=...) adds its items here, as with addLegend
     plot.layout.addItem(legend, 2, 3)
-    plot.layout.setColumnStretchFactor(3, 0)
+    # One width for every legend column: linked plots keep equal view boxes (pyqtgraph links
+    # x ranges pixel for pixel) and their steps stay aligned.
+    plot.layout.setColumnFixedWidth(3, LEGEND_WIDTH)
     return legend
