@@ -80,6 +80,8 @@ def test_apply_design_marks_the_curves_and_failure_shows_cause(setup, qtbot, tmp
         repo.save_design_version(s, ENV, "other", _design().to_json(), "unrelated")
     panel.config_overrides["total_timesteps"] = 100_000
     panel._set_settings({"gamma": 0.98})  # as Settings… leaves it: saved with the run
+    logged: list[str] = []
+    ctx.logMessage.connect(lambda _level, text: logged.append(text))
     with qtbot.waitSignal(panel.metrics_received, timeout=90_000):
         panel.start_run()
     rid = panel.run_id
@@ -103,6 +105,9 @@ def test_apply_design_marks_the_curves_and_failure_shows_cause(setup, qtbot, tmp
     with qtbot.waitSignal(panel.run_finished, timeout=60_000) as blocker:
         panel.stop_run()
     assert blocker.args == [rid, "stopped"]
+    # The run's life goes to the Log, each line naming the run.
+    for what in ("started", "paused at step", "resumed", "applied to", "stopping", "stopped at step"):
+        assert any(f"run {rid}" in line and what in line for line in logged), (what, logged)
 
     # Start with no change reuses the identical version instead of saving a copy.
     panel.config_overrides["total_timesteps"] = 1_000
