@@ -129,8 +129,24 @@ def ppo_fields_from_sb3(s: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def episode_limit(task: str) -> dict[str, Any]:
+    """The task's registered time limit as a config field (Reacher 50, Pusher 100, else 1000),
+    as ``gym.make`` applies it for the zoo; {} for tasks without a preset."""
+    if task not in _ZOO_PPO:
+        return {}
+    from studio.sim.registry import get_task
+
+    limit = get_task(f"{task}-v5").max_episode_steps
+    return {} if limit is None else {"max_episode_steps": int(limit)}
+
+
 def get_preset(env_id: str, name: str, algo: str = "ppo") -> Preset:
     """The preset ``name`` of task ``env_id``; KeyError with the choices when there is none."""
+    preset = _preset(env_id, name, algo)
+    return replace(preset, fields={**episode_limit(preset.task), **preset.fields})
+
+
+def _preset(env_id: str, name: str, algo: str) -> Preset:
     task = task_of(env_id)
     if algo == "sac":
         if name not in SAC_PRESETS or task not in _ZOO_PPO:

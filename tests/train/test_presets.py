@@ -121,3 +121,13 @@ def test_step_by_step_reward_scaling_is_vecnormalizes() -> None:
         expected[t] = np.clip(rewards[t] / np.sqrt(rms.var + 1e-8), -10.0, 10.0)
         returns[dones[t] > 0] = 0.0
     np.testing.assert_allclose(ours, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("task", ["Reacher", "Pusher", "Hopper"])
+def test_presets_keep_the_tasks_registered_time_limit(task: str) -> None:
+    import gymnasium as gym
+
+    limit = gym.spec(f"{task}-v5").max_episode_steps  # Reacher 50, Pusher 100, Hopper 1000
+    assert ppo_config(f"{task}-v5", "zoo").max_episode_steps == limit
+    assert ppo_config(f"{task}-v5", "cleanrl").max_episode_steps == limit
+    assert get_preset(f"{task}-v5", "zoo", "sac").fields["max_episode_steps"] == limit
