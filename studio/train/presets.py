@@ -6,7 +6,8 @@ A preset is a named set of config fields for one task and one learner. Each task
     RL Baselines3 Zoo's tuned PPO hyper-parameters for the task, with the same meaning as
     in SB3: the rollout is ``n_steps`` per env (``num_steps``) times ``n_envs``
     (``num_envs``); SB3's ``batch_size`` is our minibatch size; observations and rewards
-    are normalised as ``VecNormalize`` does, with the task's γ; the learning rate is
+    are normalised as ``VecNormalize`` does (statistics updated at every step), with the
+    task's γ; episodes end at the task's registered time limit; the learning rate is
     constant; SB3's value loss is the full squared error without clipping (ours is half of
     it, clipped the CleanRL way unless ``clip_vloss`` is off), so ``vf_coef`` is doubled and
     value clipping is off. Source: ``hyperparams/ppo.yml`` of
