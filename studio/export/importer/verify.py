@@ -21,10 +21,11 @@ import numpy as np
 import torch
 
 from studio.core.compile import compile_design
+from studio.export import sandbox
 from studio.export.importer.envctx import EnvContext, _strip_annotations, env_context
 from studio.export.importer.parse import parse_source, strip_decorators
 from studio.export.importer.result import ImportResult
-from studio.export.sandbox import SandboxError, SandboxLimits, run_sandboxed
+from studio.export.sandbox import SandboxError, SandboxLimits
 
 TOLERANCE = 1e-6
 """Largest difference accepted as equal (float32 actions in Gymnasium's own costs)."""
@@ -171,7 +172,7 @@ def verify(result: ImportResult, task: Any, ctx: EnvContext | None = None, count
             ctx = ctx or env_context(result.design.task)
             total, parts = _run_method(result, ctx, feats, arg_values, body_feats, limits)
         else:
-            total, parts = run_sandboxed(strip_decorators(result.source), result.function, arg_values, limits,
+            total, parts = sandbox.run_sandboxed(strip_decorators(result.source), result.function, arg_values, limits,
                                          name=f"the original {result.function}")
     except SandboxError as exc:
         return Verification(0, float("nan"), error=str(exc))
@@ -237,7 +238,7 @@ def _run_method(result: ImportResult, ctx: EnvContext, feats: dict[str, np.ndarr
             inputs[f"data_{f}"] = feats[f]
     for b in body_feats:
         inputs[f"body_{b[5:-4]}"] = feats[b]
-    return run_sandboxed(source, "__studio_run", inputs, limits, name=f"the original {result.function}")
+    return sandbox.run_sandboxed(source, "__studio_run", inputs, limits, name=f"the original {result.function}")
 
 
 def _literal_source(v: Any) -> str:
