@@ -163,9 +163,9 @@ class RunController:
             if run is None:
                 raise RuntimeError(f"there is no run {run_id} in {self.workspace.root}: "
                                    "see `reward-studio runs list`")
-            if run.status not in (RunStatus.STOPPED, RunStatus.INTERRUPTED):
-                raise RuntimeError(f"run {run_id} is {run.status}; only a stopped or "
-                                   "interrupted run can be resumed")
+            if run.status not in (RunStatus.STOPPED, RunStatus.INTERRUPTED, RunStatus.FAILED):
+                raise RuntimeError(f"run {run_id} is {run.status}; only a stopped, "
+                                   "interrupted or failed run can be resumed")
             ckpt = repo.latest_checkpoint(s, run_id)
             if ckpt is None or not self.workspace.resolve(ckpt.path).is_file():
                 raise RuntimeError(f"run {run_id} has no checkpoint to continue from "

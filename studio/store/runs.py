@@ -32,12 +32,13 @@ ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.PAUSED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.STOPPED,
                                  RunStatus.INTERRUPTED}),
     RunStatus.COMPLETED: frozenset(),
-    RunStatus.FAILED: frozenset(),
+    RunStatus.FAILED: frozenset({RunStatus.RUNNING}),
     RunStatus.STOPPED: frozenset({RunStatus.RUNNING}),
     RunStatus.INTERRUPTED: frozenset({RunStatus.RUNNING, RunStatus.STOPPED}),
 }
-"""Which status may follow which. ``completed`` and ``failed`` are final; a ``stopped`` or
-``interrupted`` run becomes ``running`` again when resumed from its last checkpoint."""
+"""Which status may follow which. ``completed`` is final; a ``stopped``, ``interrupted`` or
+``failed`` run becomes ``running`` again when resumed from its last checkpoint (a failed one is
+a retry: its process or its Ray worker died, or it stopped on an error the user has fixed)."""
 
 ENDED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.INTERRUPTED})
 """Statuses of a run that no process is training: ``ended_at`` is set on entering them."""

@@ -199,3 +199,43 @@ def test_resume_refuses_a_run_without_a_checkpoint(ws: Workspace) -> None:
         ctl.resume_run(run_id)
     with pytest.raises(RuntimeError, match="there is no run 99"):
         ctl.resume_run(99)
+
+
+def test_a_run_whose_trainer_was_killed_fails_then_retries_from_its_checkpoint(tmp_path: Path) -> None:
+    import time
+
+    from studio.sim.registry import get_task
+
+    design = get_task("InvertedPendulum-v5").task_design()
+    config = PPOConfig(total_timesteps=10_000_000, num_envs=1, num_steps=32, num_minibatches=1,
+                       update_epochs=1, device="cpu")
+    with Workspace.open(tmp_path / "ws") as ws:
+        ctl = RunController(ws)  # a real training process
+        run_id = ctl.start(design, config=config, checkpoint_every=1)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not ctl.poll().checkpoints:
+            time.sleep(0.05)
+        assert ctl._process is not None
+        ctl._process.kill()  # the trainer dies without a word (SIGKILL)
+        failed = None
+        while time.monotonic() < deadline and failed is None:
+            failed = ctl.poll().failed
+            time.sleep(0.05)
+        assert failed is not None and "signal 9" in failed.cause
+        with ws.session() as s:
+            run = repo.get_run(s, run_id)
+            assert run is not None and run.status == "failed"
+            killed_at = repo.latest_checkpoint(s, run_id)
+            assert killed_at is not None
+        # A retry continues the same run from the checkpoint it left.
+        assert ctl.resume_run(run_id, total_timesteps=killed_at.step + 64) == run_id
+        finished = None
+        while time.monotonic() < deadline + 120 and finished is None:
+            finished = ctl.poll().finished
+            time.sleep(0.05)
+        assert finished is not None and finished.reason == "completed"
+        with ws.session() as s:
+            run = repo.get_run(s, run_id)
+            last = repo.latest_checkpoint(s, run_id)
+            assert run is not None and run.status == "completed"
+            assert last is not None and last.step == killed_at.step + 64

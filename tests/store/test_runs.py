@@ -44,8 +44,12 @@ def test_run_lifecycle_stamps_times_and_refuses_bad_moves(ws: Workspace) -> None
         got = repo.get_run(s, run.id)
         assert got is not None and got.status == "failed" and got.ended_at is not None
         assert got.error == "NaN in reward term 'forward'"
+        with pytest.raises(InvalidRunTransitionError, match="cannot become stopped"):
+            repo.set_run_status(s, got, "stopped")  # a failed run ended: only a retry runs it again
+        repo.set_run_status(s, got, "running")  # the retry
+        repo.set_run_status(s, got, "completed")
         with pytest.raises(InvalidRunTransitionError, match="start a new run"):
-            repo.set_run_status(s, got, "running")
+            repo.set_run_status(s, got, "running")  # completed is final
         with pytest.raises(ValueError):
             repo.set_run_status(s, got, "exploded")
 
