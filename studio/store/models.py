@@ -60,7 +60,8 @@ class Base(DeclarativeBase):
 
 
 class RunStatus(StrEnum):
-    """Lifecycle of a training run. ``completed``, ``failed`` and ``stopped`` are final.
+    """Lifecycle of a training run. ``completed`` is final; ``stopped`` and ``failed`` runs may be
+    resumed (retried) from their last checkpoint (see ``studio.store.runs.ALLOWED_TRANSITIONS``).
 
     ``interrupted``: the process training it died (a crash, a kill) without ending it;
     set when a workspace is opened (see :func:`studio.store.liveness.mark_interrupted`). It
