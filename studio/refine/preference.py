@@ -29,7 +29,7 @@ class PreferenceProposer:
     name = "preference"
 
     def __init__(self, model: str = "plackett_luce", ties: str = "davidson",
-                 prior_std: float = 1.0, samples: int = 256, seed: int = 0,
+                 prior_std: float = 0.5, samples: int = 256, seed: int = 0,
                  gamma: float = 0.99) -> None:
         if model not in MODELS:
             raise ValueError(f"unknown preference model {model!r}: use one of {', '.join(MODELS)}")
@@ -68,16 +68,23 @@ class PreferenceProposer:
         tiers = [[[pos[i] for i in tier] for tier in r.tiers] for r in feedback.rankings]
         value = self._value_features(feedback, ids, phi, tiers) if self.model == "regret" else None
         # Terms in units of their typical size over the rollouts (as the fit standardises).
+        # A term that barely moved in these rollouts (a cheetah that stood still earns no
+        # speed) is measured against a tenth of the largest term: otherwise rescaling gives
+        # it a weight of +-100 on no evidence (measured on bench refine, HalfCheetah).
         rms = np.sqrt(np.mean(phi**2, axis=0))
+        rms = np.maximum(rms, 0.1 * float(rms.max()) if rms.size else 0.0)
         rms = np.where(rms > 1e-12, rms, 1.0)
         base_w = np.array(space.weights())
         # The prior is centred on the designer's own weights, as a direction of unit size:
         # with few rankings the proposals stay near them, and move as evidence accumulates.
         norm = float(np.linalg.norm(base_w * rms))
         prior_mean = base_w / norm if norm > 0 else None
-        fit = fit_preferences(phi, tiers, model=self.model, ties=self.ties,
-                              prior_std=self.prior_std, value_features=value,
-                              prior_mean=prior_mean, term_names=space.names)
+        fit = fit_preferences(phi / rms, tiers, model=self.model, ties=self.ties,
+                              prior_std=self.prior_std,
+                              value_features=None if value is None else value / rms,
+                              prior_mean=None if prior_mean is None else prior_mean * rms,
+                              standardize=False, term_names=space.names)
+        fit.mean, fit.cov = fit.mean / rms, fit.cov / np.outer(rms, rms)
         self.last_fit = fit
         draws = fit.sample(max(self.samples, k), self.rng)
         draws[0] = fit.mean
