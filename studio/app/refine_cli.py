@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=10,
                    help="updates between a candidate's checkpoints (default: %(default)s)")
     p.add_argument("--cpu-slots", type=int, default=None, help="candidates trained at once (default: the cores)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="where candidates train: local processes, or a Ray cluster (default: %(default)s)")
+    p.add_argument("--address", default=None,
+                   help="with --backend ray: the cluster's address ('auto', 'ray://host:10001'); "
+                   "default: start a local Ray instance on loopback")
     p.add_argument("--env-factory", default=None, help=argparse.SUPPRESS)  # tests: module:callable
     return p
 
@@ -76,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.resume and not args.design:
         raise CLIError("refine: give a start DESIGN file (or 'task'), or --resume an experiment")
     with Workspace.open(Path(args.workspace)) as ws:
-        service = RefineService(ws, runner=make_runner("local", cpu_slots=args.cpu_slots),
+        runner = (make_runner("ray", address=args.address) if args.backend == "ray"
+                  else make_runner("local", cpu_slots=args.cpu_slots))
+        service = RefineService(ws, runner=runner,
                                 env_factory=args.env_factory)
         service.log = lambda msg: print(msg, flush=True)
         try:
