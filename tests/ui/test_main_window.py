@@ -42,10 +42,12 @@ def test_close_and_reopen_restores_workspace_design_and_layout(make_main_window,
     term = ctx.design.find("ctrl_cost")
     ctx.design_model.edit(term, {"weight": -0.25})  # an unsaved edit
     win.docks["Log"].hide()
+    default = win.docks["Workspace"].width()
     win.resizeDocks([win.docks["Workspace"]], [260], Qt.Orientation.Horizontal)
     qtbot.wait(20)
     width = win.docks["Workspace"].width()
-    assert width > 150  # wider than the default layout gives it here (about 100)
+    # Wider than the default layout gives it (the 790-px test window limits how much wider).
+    assert width > default + 30
     win.close()
 
     again = make_main_window(ws)

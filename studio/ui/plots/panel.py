@@ -145,6 +145,10 @@ class PlotsPanel(QWidget):
         self.state_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=0)
         self.state_label = QLabel("state: step 0")
         for label, w in (("show", self.which_combo), ("x", self.x_combo), ("y", self.y_combo)):
+            # Long feature names must not set the dock's minimum width (a combo sizes to its
+            # longest entry by default); the list pops up at full width anyway.
+            w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            w.setMinimumContentsLength(5)
             controls.addWidget(QLabel(label))
             controls.addWidget(w)
             w.currentIndexChanged.connect(lambda _i: self._heat_timer.start())
@@ -152,10 +156,12 @@ class PlotsPanel(QWidget):
             w.activated.connect(lambda _i: setattr(self, "_heat_chosen", True))
             w.setToolTip("A feature along this axis (at first, two features the design reads); "
                          "the others are held at the chosen step's state")
-        controls.addWidget(self.state_label)
-        controls.addWidget(self.state_slider, 1)
+        state_row = QHBoxLayout()  # a row of its own, so the controls stay narrow
+        state_row.addWidget(self.state_label)
+        state_row.addWidget(self.state_slider, 1)
         self.state_slider.valueChanged.connect(self._on_state_moved)
         hl.addLayout(controls)
+        hl.addLayout(state_row)
         hl.addWidget(self.heatmap, 1)
 
         self.tabs = QTabWidget()
