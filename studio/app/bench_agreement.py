@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.sim.bench_sim import load_average
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``reward-studio bench agreement``."""
@@ -48,10 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-video-episode", action="store_true",
                    help="skip timing one recording with its 480x480 video")
     return p
-
-
-def _load() -> str:
-    return "{:.2f}/{:.2f}/{:.2f}".format(*os.getloadavg())
 
 
 def _cpu() -> float:
@@ -98,7 +96,7 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
         for k in range(len(have), args.rollouts):
             service.record(args.env, "random", design=design, steps=args.steps,
                            seed=args.seed + k, video=False)
-            print(f"recorded rollout {k + 1}/{args.rollouts} (load {_load()})", flush=True)
+            print(f"recorded rollout {k + 1}/{args.rollouts} (load {load_average('/')})", flush=True)
         record_s = time.perf_counter() - t0
         infos = service.rollouts(args.env)[: args.rollouts]
         returns = {r.id: float(r.design_return or 0.0) for r in infos}
@@ -131,7 +129,7 @@ def run(args: argparse.Namespace) -> dict[str, float | int | str]:
         "record_video_s": video_s, "record_video_cpu_s": video_cpu, "cold_cpu_s": cold_cpu,
         "rollouts": len(infos), "steps": args.steps,
         "pairs": first.pairs, "rankings": first.rankings, "kendall_tau": first.kendall_tau,
-        "record_s": record_s, "load": _load(),
+        "record_s": record_s, "load": load_average('/'),
     }
 
 
@@ -141,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"settings: env={args.env} rollouts={args.rollouts} steps={args.steps} "
           f"rankings={args.rankings} (4 rollouts each) edits={args.edits} policy=random "
           f"design=the task's own, one weight changed per edit; cores={os.cpu_count()} "
-          f"load={_load()}", flush=True)
+          f"load={load_average('/')}", flush=True)
     r = run(args)
     print(f"cold agreement (load traces, recompute features): {r['cold_s']:.2f} s "
           f"({r['cold_cpu_s']:.2f} s of CPU); "

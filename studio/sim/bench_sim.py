@@ -199,10 +199,13 @@ def bench_threadpool(model: mujoco.MjModel, frame_skip: int, num_envs: int, seco
         return _rate(step, seconds, num_envs)
 
 
-def load_average() -> str:
-    """``1.23 0.98 0.75`` (1, 5, 15 minutes), or ``n/a``."""
+def load_average(sep: str = " ") -> str:
+    """``1.23 0.98 0.75`` (1, 5, 15 minutes; ``sep`` between them), or ``n/a``.
+
+    Every benchmark prints it: on a shared machine a wall-clock figure means little without it.
+    """
     try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+        return sep.join(f"{v:.2f}" for v in os.getloadavg())
     except OSError:
         return "n/a"
 

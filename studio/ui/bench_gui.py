@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from studio.sim.bench_sim import load_average
+
 TICK_MS = 5
 STALL_MS = 50.0
 """A tick later than this is a stall: a hitch a user notices."""
@@ -130,13 +132,6 @@ def _line(name: str, st: dict[str, float]) -> str:
             f"max {st['max']:.2f} ms, {int(st['stalls'])} stalls over {STALL_MS:.0f} ms")
 
 
-def _load() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "nan nan nan"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 with a RESULT line, 2 (and no RESULT) when setup fails."""
     try:
@@ -203,7 +198,7 @@ def _run(args: argparse.Namespace, window: Any, ws_path: Path, settle: Any, wait
         raise SetupError("the viewer panel is not available")
     wait_until(lambda: viewer.has_first_frame, 60.0)
     print(f"{args.env}: window 1600x1000, {args.seconds:g} s per phase, tick {TICK_MS} ms, "
-          f"stall > {STALL_MS:.0f} ms; load average before {_load()}")
+          f"stall > {STALL_MS:.0f} ms; load average before {load_average()}")
 
     # Idle reference: the same window, nothing running.
     viewer.set_paused(True)
@@ -231,7 +226,7 @@ def _run(args: argparse.Namespace, window: Any, ws_path: Path, settle: Any, wait
     elapsed = time.perf_counter() - t0
     frames = viewer.view.frames_shown - frames0
     sps = float(getattr(ctl, "last_sps", 0.0) or 0.0)
-    load = _load()
+    load = load_average()
     if args.screenshot:
         window.grab().save(str(args.screenshot))
     training.stop_run()

@@ -29,6 +29,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from studio.sim.bench_sim import load_average
+
 MAX_SPEED = 16.0
 """The worker's highest speed (its clip): the sim is never paced by the wall clock."""
 
@@ -105,13 +107,6 @@ def viewer_path(env_id: str, width: int, height: int, seconds: float) -> dict[st
     return info
 
 
-def _load() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "nan nan nan"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 with a RESULT line, 2 when the viewer cannot start."""
     p = argparse.ArgumentParser(prog="bench viewer", description=__doc__.split("\n")[0])
@@ -127,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     backend = select_gl_backend()
     print(f"{args.env} at {args.width}x{args.height}, {args.seconds:g} s each; load average "
-          f"before {_load()}")
+          f"before {load_average()}")
     try:
         viewer = viewer_path(args.env, args.width, args.height, args.seconds)
     except RuntimeError as exc:
@@ -148,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  renderer alone, one thread, no GUI:   {alone['fps']:6.1f} fps (step "
           f"{alone['step_ms']:.2f} ms + render {alone['render_ms']:.2f} ms per frame; an upper "
           "bound, not the same work)")
-    load = _load()
+    load = load_average()
     print(f"  settings: {settings}; load average after {load}")
     print(f"RESULT viewer_fps={viewer['viewer_fps']:.1f} dropped={viewer['dropped']} "
           f"handoff_p50_ms={viewer['handoff_p50_ms']:.2f} handoff_p99_ms={viewer['handoff_p99_ms']:.2f} "
