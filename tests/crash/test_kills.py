@@ -210,7 +210,11 @@ def test_trainer_cli_and_app_killed_at_random_points_lose_nothing(tmp_path: Path
     killed = max(runs, key=lambda r: r["id"])
     assert killed["status"] == "interrupted" and killed["last_checkpoint_step"] > 0
     assert "ended without stopping it" in killed["error"]
-    total = killed["last_checkpoint_step"] + 4 * 16 * 2
+    # The kill may land after the trainer wrote a newer checkpoint file but before the CLI
+    # committed its row: resuming continues from the file, never from anything older.
+    on_disk = torch.load(ws / killed["last_checkpoint"], map_location="cpu", weights_only=True)
+    assert on_disk["global_step"] >= killed["last_checkpoint_step"]
+    total = on_disk["global_step"] + 4 * 16 * 2
     out = _ok(spawn("train", "--resume", str(killed["id"]), "--workspace", str(ws),
                     "--steps", str(total)))
     assert f"resuming run {killed['id']}" in out and f"completed at step {total:,}" in out
