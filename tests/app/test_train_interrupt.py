@@ -12,25 +12,16 @@ from pathlib import Path
 from tests.test_cli import ROOT, cli
 
 
-def _train(ws: Path) -> subprocess.Popen[str]:
+def _train_then_ctrl_c(*where: str) -> tuple[int, str, str]:
+    """Start a long ``train`` (``where``: ``--workspace WS`` or ``--no-store --run-dir D``),
+    press Ctrl-C once it trains, and return its exit code, stdout and stderr."""
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'plugins'}"}
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "studio.cli", "train", "task", "--env", "InvertedPendulum-v5",
          "--steps", "10000000", "--envs", "4", "--rollout", "16", "--preset", "cleanrl",
-         "--minibatches", "2", "--epochs", "1", "--workspace", str(ws)],
+         "--minibatches", "2", "--epochs", "1", *where],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
         start_new_session=True)  # its own process group, as a terminal's job is
-
-
-def _runs(ws: Path) -> list[dict]:
-    r = cli("runs", "list", "--workspace", str(ws), "--json")
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)  # stdout is JSON only
-
-
-def test_ctrl_c_checkpoints_and_stops_then_resume_continues_the_same_run(tmp_path: Path) -> None:
-    ws = tmp_path / "ws"
-    proc = _train(ws)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:  # wait until training really runs
@@ -42,7 +33,19 @@ def test_ctrl_c_checkpoints_and_stops_then_resume_continues_the_same_run(tmp_pat
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0, err
+    return proc.returncode, out, err
+
+
+def _runs(ws: Path) -> list[dict]:
+    r = cli("runs", "list", "--workspace", str(ws), "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)  # stdout is JSON only
+
+
+def test_ctrl_c_checkpoints_and_stops_then_resume_continues_the_same_run(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    code, _out, err = _train_then_ctrl_c("--workspace", str(ws))
+    assert code == 0, err
     assert "stopping: the run checkpoints" in err and "Traceback" not in err
     (run,) = _runs(ws)
     assert run["status"] == "stopped" and run["env"] == "InvertedPendulum-v5"
@@ -76,24 +79,8 @@ def test_resume_refuses_a_run_that_cannot_continue(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_without_a_workspace_checkpoints_into_the_run_dir(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'plugins'}"}
     run_dir = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "studio.cli", "train", "task", "--env", "InvertedPendulum-v5",
-         "--steps", "10000000", "--envs", "4", "--rollout", "16", "--preset", "cleanrl",
-         "--minibatches", "2", "--epochs", "1", "--no-store", "--run-dir", str(run_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
-        start_new_session=True)
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if "steps/s" in line:
-                break
-        os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0, err
+    code, out, err = _train_then_ctrl_c("--no-store", "--run-dir", str(run_dir))
+    assert code == 0, err
     assert "stopped at step" in out and "Traceback" not in err
     assert (run_dir / "checkpoint.pt").is_file()
