@@ -53,18 +53,9 @@ def atomic_writer(path: str | os.PathLike[str], mode: str = "wb",
     """A file (``mode`` ``wb`` or ``w``) that replaces ``path`` only if the block succeeds."""
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_writer writes whole files: mode 'wb' or 'w', not {mode!r}")
-    path = Path(path)
-    fd, tmp = _temp_name(path, "")
-    try:
-        with os.fdopen(fd, mode, encoding=encoding if mode == "w" else None) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    # The file closes (and flushes) before atomic_path fsyncs and renames it.
+    with atomic_path(path) as tmp, open(tmp, mode, encoding=encoding if mode == "w" else None) as f:
+        yield f
 
 
 @contextmanager
