@@ -25,14 +25,14 @@ import getpass
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from studio.app.listing import RankingInfo, RolloutInfo, ranking_info, rollout_info
 from studio.app.recording import RankingError, record_rollout_files
 from studio.app.rollouts import Policy, RolloutTrace, evaluate_features, load_task
 from studio.app.scoring import FeatureCache, score_batch
@@ -47,47 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["Agreement", "RankingError", "RankingInfo", "RankingService", "RolloutInfo"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RolloutInfo:
-    """A stored rollout, as the views and commands list it."""
-
-    id: int
-    env_id: str
-    policy: str
-    seed: int | None
-    length: int
-    task_score: float | None
-    design_return: float | None
-    term_returns: dict[str, float]
-    trace_path: Path | None
-    """Absolute path of the trace file (``None`` if the rollout has none)."""
-    video_path: Path | None
-    """Absolute path of the video (``None`` if it was not rendered)."""
-    design_version_id: int | None
-    run_id: int | None
-    round_id: int | None
-    created_at: datetime | None = None
-    trace_rel: str | None = None
-    """The trace path as stored, relative to the workspace."""
-    video_rel: str | None = None
-    """The video path as stored, relative to the workspace."""
-
-
-@dataclass(frozen=True)
-class RankingInfo:
-    """A stored ranking: tiers of rollout ids, best first (``[]`` for a skipped set)."""
-
-    id: int
-    tiers: list[list[int]]
-    annotator: str
-    comment: str | None
-    skipped: bool
-    round_id: int | None
-    created_at: datetime
-    rollout_ids: list[int] = field(default_factory=list)
-    """Every rollout of the set, best first (for a skipped set: in the order shown)."""
 
 
 @dataclass(frozen=True)
@@ -122,25 +81,13 @@ class RankingService:
         self._ranked_cache: dict[str, tuple[tuple[int, ...], list[int], Any]] = {}
 
     # --- rollouts --------------------------------------------------------------------------
-    def _info(self, r: Any, env_id: str | None) -> RolloutInfo:
-        ws = self.workspace
-        returns = r.returns if isinstance(r.returns, dict) else {}
-        return RolloutInfo(
-            id=r.id, env_id=env_id or "", policy=r.policy or "", seed=r.seed,
-            length=int(r.length or 0), task_score=r.task_score, design_return=r.design_return,
-            term_returns={str(k): float(v) for k, v in returns.items()},
-            trace_path=ws.resolve(r.trace_path) if r.trace_path else None,
-            video_path=ws.resolve(r.video_path) if r.video_path else None,
-            design_version_id=r.design_version_id, run_id=r.run_id, round_id=r.round_id,
-            created_at=r.created_at, trace_rel=r.trace_path, video_rel=r.video_path)
-
     def rollouts(self, env_id: str | None = None,
                  ids: Sequence[int] | None = None) -> list[RolloutInfo]:
         """Stored rollouts, oldest first: all, those of one task, or those with ``ids``."""
         with self.workspace.reading() as s:
             rows = repo.list_rollouts(s, env_id=env_id, ids=ids)
             envs = repo.rollout_env_ids(s, [r.id for r in rows])
-            return [self._info(r, envs.get(r.id)) for r in rows]
+            return [rollout_info(self.workspace, r, envs.get(r.id)) for r in rows]
 
     def _one(self, rollout_id: int) -> RolloutInfo:
         found = self.rollouts(ids=[rollout_id])
@@ -255,11 +202,7 @@ class RankingService:
     def rankings(self, round_id: int | None = None) -> list[RankingInfo]:
         """Stored rankings, oldest first (all, or one refinement round's)."""
         with self.workspace.reading() as s:
-            return [RankingInfo(id=r.id, tiers=r.tiers, annotator=r.ranked_by,
-                                comment=r.comment, skipped=bool(r.skipped),
-                                round_id=r.round_id, created_at=r.created_at,
-                                rollout_ids=list(r.rollout_ids))
-                    for r in repo.list_rankings(s, round_id)]
+            return [ranking_info(r) for r in repo.list_rankings(s, round_id)]
 
     # --- agreement -------------------------------------------------------------------------
     def prepare(self, env_id: str, state: Any = None) -> list[int]:

@@ -22,13 +22,11 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from studio.app.listing import RankingInfo, RolloutInfo, ranking_info, rollout_info
 from studio.core.design import Design
 from studio.store import Workspace, WorkspaceLockedError, repo
-
-if TYPE_CHECKING:  # the ranking service imports torch: only when the overview is built
-    from studio.app.ranking import RankingInfo, RolloutInfo
 
 __all__ = [
     "DesignEntry", "Overview", "RunInfo", "VersionInfo",
@@ -195,12 +193,11 @@ class WorkspaceService:
                         entry.runs[v.id] = [RunInfo(r.id, v.id, str(r.status), r.created_at)
                                             for r in runs]
                 out.designs.append(entry)
-        # Rollouts and rankings as the ranking service lists them (one description of each).
-        from studio.app.ranking import RankingService
-
-        ranking = RankingService(self.workspace)
-        out.rollouts = ranking.rollouts()
-        out.rankings = ranking.rankings()
+            # The same records the ranking service lists, read in this one transaction.
+            rollouts = repo.list_rollouts(s)
+            envs = repo.rollout_env_ids(s, [r.id for r in rollouts])
+            out.rollouts = [rollout_info(self.workspace, r, envs.get(r.id)) for r in rollouts]
+            out.rankings = [ranking_info(r) for r in repo.list_rankings(s)]
         return out
 
     # --- where the user left off ------------------------------------------------------------
