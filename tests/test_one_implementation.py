@@ -45,3 +45,10 @@ def test_the_ui_opens_no_store_sessions_itself() -> None:
     offenders = [str(p.relative_to(STUDIO)) for p in ui.rglob("*.py")
                  if ".session()" in p.read_text() or "from studio.store" in p.read_text()]
     assert offenders == [], "reach the store through a studio.app service"
+
+
+def test_every_parse_goes_through_the_locked_parser() -> None:
+    # Raw ast.parse in a worker thread can fail beside another parse on Python 3.11.
+    raw = sorted(str(p.relative_to(STUDIO)) for p in STUDIO.rglob("*.py")
+                 if re.search(r"\bast\.parse\(", p.read_text()))
+    assert raw == ["core/pyast.py"], raw

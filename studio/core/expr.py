@@ -43,6 +43,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from studio.core import pyast
+
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf}
 
 # name -> (min args, max args)
@@ -141,7 +143,7 @@ def parse(text: str, known: Collection[str] | None = None) -> Expression:
     if not text or not text.strip():
         raise ExpressionError("the expression is empty", 1, text)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = pyast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         col = (exc.offset or 1) + (len(text) - len(text.lstrip()))
         raise ExpressionError(f"syntax error: {exc.msg}", col, text) from None

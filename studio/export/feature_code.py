@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.core import pyast
 from studio.export.codegen import ExportError, docstring
 
 _STATE_CLASS = '''
@@ -191,7 +192,7 @@ def _lambda_node(fn: types.FunctionType) -> ast.Lambda:
     line, column = min(positions)
     src = inspect.getsource(sys.modules[fn.__module__])
     best: ast.Lambda | None = None
-    for node in ast.walk(ast.parse(src)):
+    for node in ast.walk(pyast.parse(src)):
         if isinstance(node, ast.Lambda):
             b = node.body
             start = (b.lineno, b.col_offset)
@@ -320,7 +321,7 @@ class _Inline(ast.NodeTransformer):
         if name in self.col.helpers:
             return name
         self.col.helpers[name] = ""  # reserve: recursion and repeated calls
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+        tree = pyast.parse(textwrap.dedent(inspect.getsource(func)))
         fdef = tree.body[0]
         if not isinstance(fdef, ast.FunctionDef):
             raise self._fail(f"calls {attr}, whose source is not a function")
@@ -371,7 +372,7 @@ def _literal(value: Any) -> ast.expr | None:
         text = f"np.array([{items}], dtype={dtype})"
         if value.ndim != 1:
             text += f".reshape({value.shape!r})"
-        return ast.parse(text, mode="eval").body
+        return pyast.parse(text, mode="eval").body
     if isinstance(value, tuple) and value:
         elts = [_literal(v) for v in value]
         if all(e is not None for e in elts):
@@ -386,9 +387,9 @@ def _is_number(value: Any) -> bool:
 def _const(value: Any) -> ast.expr:
     v = float(value) if not isinstance(value, numbers.Integral) else int(value)
     if v != v:  # NaN has no literal
-        return ast.parse("float('nan')", mode="eval").body
+        return pyast.parse("float('nan')", mode="eval").body
     if v in (float("inf"), float("-inf")):
-        inf = ast.parse("float('inf')", mode="eval").body
+        inf = pyast.parse("float('inf')", mode="eval").body
         return inf if v > 0 else ast.UnaryOp(ast.USub(), inf)
     if v < 0:
         return ast.UnaryOp(ast.USub(), ast.Constant(-v))
@@ -397,7 +398,7 @@ def _const(value: Any) -> ast.expr:
 
 def _function_source(col: _Collector, fn: types.FunctionType, feature: str) -> str:
     """The source of a module-level helper, without type hints; its own helpers are copied."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    tree = pyast.parse(textwrap.dedent(inspect.getsource(fn)))
     fdef = tree.body[0]
     if not isinstance(fdef, ast.FunctionDef) or fn.__closure__:
         raise ExportError(f"feature {feature!r} cannot be exported: helper {fn.__name__} is not a plain function")

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from typing import Any
 
+from studio.core import pyast
 from studio.core.design import Design
 from studio.export.codegen import RewardCode, generate_reward_code, header_lines
 from studio.export.feature_code import feature_code
@@ -261,7 +262,7 @@ class _ImportedCode:
         import ast
 
         to_input = "torch.from_numpy(v)" if "torch" in self.source else "v"
-        tree = ast.parse(self.source)
+        tree = pyast.parse(self.source)
         renamed = f"imported_{self.function}"  # the module has its own compute_reward
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name == self.function:

@@ -13,6 +13,7 @@ import inspect
 import math
 import textwrap
 
+from studio.core import pyast
 from studio.core.expr import parse
 from studio.core.schedule import schedule_value
 
@@ -32,7 +33,7 @@ def fold_constants(text: str) -> str:
     ``exp(2) * x`` becomes ``7.38905609893065 * x``: exported torch code then never calls a
     tensor function on a Python float, and numpy code never divides two Python floats.
     """
-    tree = ast.parse(text.strip(), mode="eval")
+    tree = pyast.parse(text.strip(), mode="eval")
 
     class Folder(ast.NodeTransformer):
         def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
@@ -160,7 +161,7 @@ def plain_source(fn: object, rename: str | None = None, what: str = "") -> str:
         src = fn_source(fn)
     except (OSError, TypeError) as exc:
         raise ExportError(f"the {what} has no Python source to export ({exc})") from exc
-    tree = ast.parse(src)
+    tree = pyast.parse(src)
     fdef = tree.body[0]
     if not isinstance(fdef, ast.FunctionDef):
         raise ExportError(f"the {what} is not a plain function and cannot be exported")

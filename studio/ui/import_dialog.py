@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core import pyast
 from studio.core.design import Design
 from studio.errors import user_message
 from studio.ui.context import AppContext
@@ -140,7 +141,7 @@ def _computed_on(source: str, function: str) -> dict[str, int]:
     import ast
 
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except SyntaxError:
         return {}
     fdef = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None)
@@ -311,7 +312,7 @@ class ImportDialog(QDialog):
         import ast
 
         try:
-            names = [n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)]
+            names = [n.name for n in ast.walk(pyast.parse(source)) if isinstance(n, ast.FunctionDef)]
         except SyntaxError:
             return
         current = self.function.currentText()

@@ -15,6 +15,7 @@ import keyword
 from collections.abc import Collection
 from typing import Any
 
+from studio.core import pyast
 from studio.core.design import Design, Group, Term
 from studio.core.expr import ExpressionError, parse
 from studio.export.importer.envctx import EnvContext, env_context
@@ -37,7 +38,7 @@ _ARG_ALIASES = {"actions": "action", "act": "action", "a": "action", "u": "actio
 
 def fold_weight(src: str) -> tuple[str, str, dict[str, float], float]:
     """(source, shape, params, weight): constant factors out, ``exp(x / T)`` as exp_kernel."""
-    tree = ast.parse(src, mode="eval").body
+    tree = pyast.parse(src, mode="eval").body
     weight = 1.0
     changed = True
     while changed:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.core import pyast
 from studio.export.importer.parse import ImportError_
 
 
@@ -53,7 +54,7 @@ class EnvContext:
                 src = textwrap.dedent(inspect.getsource(func))
             except (OSError, TypeError):
                 return None
-            fdef = ast.parse(src).body[0]
+            fdef = pyast.parse(src).body[0]
             if not isinstance(fdef, ast.FunctionDef):
                 return None
             fdef.decorator_list = []

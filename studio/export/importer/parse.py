@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from studio.core import pyast
+
 
 class ImportError_(ValueError):  # noqa: N801 - studio.errors recognises the suffix
     """The source cannot be imported at all (no function, a syntax error, an unknown task)."""
@@ -42,7 +44,7 @@ class Parsed:
 def parse_source(source: str, function: str) -> Parsed:
     """Parse ``source`` and find ``function`` (a function, or a method of any class in it)."""
     try:
-        module = ast.parse(source)
+        module = pyast.parse(source)
     except SyntaxError as exc:
         raise ImportError_(f"line {exc.lineno}: syntax error: {exc.msg}") from None
     found: ast.FunctionDef | None = None
@@ -66,7 +68,7 @@ def parse_source(source: str, function: str) -> Parsed:
 
 def strip_decorators(source: str) -> str:
     """The source without decorators, as the sandbox runs it."""
-    tree = ast.parse(source)
+    tree = pyast.parse(source)
     for n in ast.walk(tree):
         if isinstance(n, ast.FunctionDef):
             n.decorator_list = []

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from studio.core import pyast
 from studio.core.compile import compile_design
 from studio.export import sandbox
 from studio.export.importer.envctx import EnvContext, _strip_annotations, env_context
@@ -251,7 +252,7 @@ def _literal_source(v: Any) -> str:
 
 
 def _without_decorators(fdef: ast.FunctionDef) -> ast.FunctionDef:
-    fdef = ast.parse(ast.unparse(fdef)).body[0]  # type: ignore[assignment]
+    fdef = pyast.parse(ast.unparse(fdef)).body[0]  # type: ignore[assignment]
     fdef.decorator_list = []
     _strip_annotations(fdef)
     return fdef

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core import pyast
 from studio.ui.widgets import MessageLabel
 
 __all__ = ["IN_THE_BAR", "SettingsDialog", "field_docs", "parse_value"]
@@ -44,7 +45,7 @@ IN_THE_BAR = ("total_timesteps", "num_envs")
 def field_docs(cls: type) -> dict[str, str]:
     """The docstring under each field of dataclass ``cls`` (its source), by field name."""
     try:
-        tree = ast.parse(inspect.getsource(cls))
+        tree = pyast.parse(inspect.getsource(cls))
     except (OSError, TypeError, SyntaxError):
         return {}
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
