@@ -14,7 +14,8 @@ same number of envs and torch threads. Each side's *effective* settings are prin
 ``--sb3-preset NAME`` gives SB3 its own preset instead (then the sides differ, and both
 CONFIG lines say how). ``--algo sac`` compares the SACs (RL Zoo's ``sac.yml`` settings).
 ``--seeds N`` runs each side N times (seeds ``--seed`` .. ``--seed+N-1``, the sides
-alternating) and reports means and spreads. ``--target-return X`` (or ``sb3``: SB3's mean
+alternating) and reports means and spreads; ``--jobs J`` runs J seeds at once, each in its
+own process with 1/J of the torch threads (the header says how many each had). ``--target-return X`` (or ``sb3``: SB3's mean
 final return) gives each side's wall-clock seconds until its running mean of the last 10
 episode returns first reached X. ``--curve FILE.csv`` writes every side's return against
 wall-clock and steps; a coarse curve is printed either way. The last line::
@@ -112,6 +113,27 @@ def bench_sb3(env_id: str, config: PPOConfig | SACConfig, device: str) -> tuple[
     return BenchResult.of(steps, seconds, history), effective
 
 
+def _run_seed(env_id: str, seed: int, sb3_config: PPOConfig | SACConfig, config: PPOConfig | SACConfig,
+              skip_sb3: bool, device: str, threads: int,
+              ) -> tuple[BenchResult | None, dict[str, object] | None, BenchResult, float]:
+    """Both sides of one seed, SB3 first: (SB3's figures, its settings, the studio's, load after)."""
+    from studio.sim.mjlog import install_warning_handler
+
+    install_warning_handler()  # a spawned worker starts without the CLI's handler
+    torch.set_num_threads(threads)  # SB3 runs with the studio's thread count
+    config = replace(config, torch_threads=threads)
+    sb3 = eff = None
+    if not skip_sb3:
+        sb3, eff = bench_sb3(env_id, sb3_config, device)
+        print(f"sb3    seed {seed}: {sb3.steps:,} steps in {sb3.seconds:.1f} s = {sb3.steps_per_s:,.0f} "
+              f"steps/s, final return {sb3.final_return:.1f}; load {os.getloadavg()[0]:.2f}", flush=True)
+    studio = bench_studio(env_id, config)
+    load = os.getloadavg()[0]
+    print(f"studio seed {seed}: {studio.steps:,} steps in {studio.seconds:.1f} s = {studio.steps_per_s:,.0f} "
+          f"steps/s, final return {studio.final_return:.1f}; load {load:.2f}", flush=True)
+    return sb3, eff, studio, load
+
+
 def _f(x: float) -> str:
     return "nan" if x != x else f"{x:.4g}"
 
@@ -181,10 +203,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--learning-starts", type=int, default=None, help="SAC random steps, both sides")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--curve", default=None, help="write (side, seed, seconds, steps, return) rows to this CSV")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="seeds run at once, each in its own process with its share of the torch threads; "
+                   "both sides of a seed run one after the other in that process (default: %(default)s)")
     p.add_argument("--skip-sb3", action="store_true", help="only the studio (RESULT has nan for SB3)")
     args = p.parse_args(argv)
     if args.seeds < 1:
         p.error("--seeds must be at least 1")
+    if not 1 <= args.jobs <= args.seeds:
+        p.error("--jobs must be between 1 and --seeds")
 
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
     device = "cpu" if device == "auto" else device
@@ -196,28 +223,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyError as exc:
         print(f"reward-studio bench train: {exc.args[0]}", file=sys.stderr)
         return 2
-    threads = max(1, min(8, (os.cpu_count() or 2) // 2))
-    torch.set_num_threads(threads)  # SB3 runs with the studio's thread count
+    # Each of the ``--jobs`` seeds at once gets the same share of the cores.
+    threads = max(1, min(8, (os.cpu_count() or 2) // (2 * args.jobs)))
+    torch.set_num_threads(threads)
     c0 = configs["studio"][0]
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, device {device}; "
           f"{args.env}, {args.algo}, {args.steps:,} steps x {args.seeds} seed(s); presets studio={preset} "
-          f"sb3={sb3_preset}; {c0.num_envs} envs; load average {os.getloadavg()[0]:.2f}", flush=True)
+          f"sb3={sb3_preset}; {c0.num_envs} envs; {args.jobs} seed(s) at once, {threads} torch thread(s) "
+          f"each; load average {os.getloadavg()[0]:.2f}", flush=True)
 
     results: dict[str, list[BenchResult]] = {"studio": [], "sb3": []}
     effective: dict[str, dict[str, object]] = {"studio": studio_effective(c0, threads)}
     loads = [os.getloadavg()[0]]
-    for i in range(args.seeds):  # the sides alternate, so that load changes hit both
-        if not args.skip_sb3:
-            r, eff = bench_sb3(args.env, configs["sb3"][i], device)
+    jobs = [(args.env, args.seed + i, configs["sb3"][i], configs["studio"][i], args.skip_sb3, device, threads)
+            for i in range(args.seeds)]
+    if args.jobs == 1:
+        outcomes = [_run_seed(*job) for job in jobs]
+    else:  # whole seeds side by side, one process each; each side of a seed runs in that process
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            outcomes = list(pool.map(_run_seed, *zip(*jobs, strict=True)))
+    for sb3, eff, studio, load in outcomes:
+        if sb3 is not None and eff is not None:
             effective.setdefault("sb3", eff)
-            results["sb3"].append(r)
-            print(f"sb3    seed {args.seed + i}: {r.steps:,} steps in {r.seconds:.1f} s = {r.steps_per_s:,.0f} "
-                  f"steps/s, final return {r.final_return:.1f}; load {os.getloadavg()[0]:.2f}", flush=True)
-        r = bench_studio(args.env, configs["studio"][i])
-        results["studio"].append(r)
-        loads.append(os.getloadavg()[0])
-        print(f"studio seed {args.seed + i}: {r.steps:,} steps in {r.seconds:.1f} s = {r.steps_per_s:,.0f} "
-              f"steps/s, final return {r.final_return:.1f}; load {loads[-1]:.2f}", flush=True)
+            results["sb3"].append(sb3)
+        results["studio"].append(studio)
+        loads.append(load)
 
     sb3_final, sb3_final_std = _mean_std([r.final_return for r in results["sb3"]])
     studio_final, studio_final_std = _mean_std([r.final_return for r in results["studio"]])

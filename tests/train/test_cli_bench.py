@@ -159,3 +159,21 @@ def test_a_checkpoint_with_pickled_code_is_refused(tmp_path: Path) -> None:
     torch.save({"global_step": 1, "x": Planted()}, path)
     with pytest.raises(Exception, match="Weights only load failed"):
         load_checkpoint(path)
+
+
+def test_bench_runs_seeds_side_by_side_in_worker_processes(capsys: pytest.CaptureFixture[str]) -> None:
+    # Reacher's 50-step episodes: 10 of them end within 640 steps, so each side has a return.
+    assert bench_train.main(["--env", "Reacher-v5", "--device", "cpu", "--steps", "640", "--envs", "1",
+                             "--rollout", "128", "--epochs", "1", "--seeds", "2", "--jobs", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "2 seed(s) at once" in lines[0]
+    fields = dict(kv.split("=") for kv in lines[-1].split()[1:])
+    assert fields["seeds"] == "2" and fields["sb3_reached"] == "0/2"  # no target: nothing reached
+    for side in ("studio", "sb3"):
+        assert math.isfinite(float(fields[f"{side}_return"])) and math.isfinite(float(fields[f"{side}_return_std"]))
+
+
+def test_bench_refuses_more_jobs_than_seeds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        bench_train.main(["--steps", "64", "--seeds", "1", "--jobs", "2"])
+    assert exc.value.code == 2 and "--jobs" in capsys.readouterr().err
