@@ -40,6 +40,8 @@ from studio.train.ppo import PPO, PPOConfig
 from studio.train.sac import SAC, SACConfig
 
 CHECKPOINT = "checkpoint.pt"
+REPLAY = "replay.pt"
+"""SAC's replay buffer, next to the checkpoint (large: kept out of the file the viewer reads)."""
 
 
 @dataclass
@@ -89,6 +91,18 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=True)  # type: ignore[no-any-return]
 
 
+def _restore_replay(trainer: SAC, path: Path) -> Marker:
+    """Refill a resumed SAC's buffer from ``path``; the marker says what came back, or why not."""
+    try:
+        done = trainer.load_replay(load_checkpoint(path))
+    except Exception as exc:  # an old, torn or foreign buffer: the run refills it by acting
+        return Marker(trainer.global_step, "replay", {"restored": 0, "reason": f"{path.name}: {exc}"})
+    payload: dict[str, Any] = {"restored": done.relabelled, "relabel_s": round(done.seconds, 4)}
+    if done.dropped:
+        payload.update(dropped=done.dropped, missing=list(done.missing))
+    return Marker(trainer.global_step, "replay", payload)
+
+
 def describe_failure(exc: BaseException) -> Failed:
     """The :class:`Failed` message for an exception, with a cause a user can act on."""
     tb = "".join(traceback.format_exception(exc))
@@ -127,11 +141,16 @@ def run_training(
             feature_names=catalog_names(spec.env_id, spec.env_factory),
         )
         ckpt = checkpoint_path(spec.run_dir)
+        replay = Path(spec.run_dir) / REPLAY
         if spec.resume and ckpt.exists():
             trainer.load_state_dict(load_checkpoint(ckpt))
             emit(Marker(trainer.global_step, "restored", {"path": str(ckpt)}))
+            if isinstance(trainer, SAC) and replay.exists():
+                emit(_restore_replay(trainer, replay))
 
         def checkpoint() -> None:
+            if isinstance(trainer, SAC):  # first: a kill between the two leaves it a step ahead
+                save_checkpoint(trainer.replay_state(), replay)
             save_checkpoint(trainer.state_dict(), ckpt)
             save_heron_weights(trainer.reward, spec.run_dir)  # for export; None without HERON
             emit(Checkpointed(trainer.global_step, str(ckpt)))

@@ -9,7 +9,8 @@ without a simulator step. A design that reads a feature the buffer did not store
 re-labelled exactly; its stored transitions are dropped instead (and the marker says so).
 
 Everything lives in preallocated torch tensors on the learner's device: sampling and
-re-labelling move no data across the host boundary.
+re-labelling move no data across the host boundary. :meth:`ReplayBuffer.state_dict` gives
+the filled part on the CPU for a checkpoint, so that a resumed run keeps what it learned from.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 from studio.core.compile import CompiledDesign
+
+
+_STORED = ("obs", "next_obs", "actions", "rewards", "terminated", "truncated", "features", "prev")
+"""The per-transition tensors a checkpoint of the buffer keeps."""
 
 
 @dataclass
@@ -105,6 +111,34 @@ class ReplayBuffer:
         block = (self.prev if prev else self.features)[rows]
         return {n: block[:, a] if not per else block[:, a:b].reshape(-1, *per)
                 for n, (a, b, per) in self.layout.items()}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The stored transitions on the CPU (tensors and plain data, for ``weights_only``)."""
+        n = self.size
+        return {
+            "names": list(self.names), "pos": self.pos, "size": n,
+            "layout": {k: [a, b, list(per)] for k, (a, b, per) in self.layout.items()},
+            **{k: getattr(self, k)[:n].cpu() for k in _STORED},
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Refill from :meth:`state_dict`; ValueError when it does not fit this buffer."""
+        n = int(state["size"])
+        if n > self.capacity:
+            raise ValueError(f"it holds {n:,} transitions and this run's buffer {self.capacity:,}")
+        obs, actions = state["obs"], state["actions"]
+        if tuple(obs.shape) != (n, self.obs_dim) or tuple(actions.shape) != (n, self.act_dim):
+            raise ValueError(f"its transitions have {obs.shape[-1]} observations and {actions.shape[-1]} "
+                             f"actions, this task {self.obs_dim} and {self.act_dim}")
+        self._columns([str(x) for x in state["names"]])
+        self.layout = {str(k): (int(a), int(b), tuple(int(x) for x in per))
+                       for k, (a, b, per) in state["layout"].items()}
+        width = int(state["features"].shape[1])
+        self.features = torch.zeros((self.capacity, width), dtype=torch.float32, device=self.device)
+        self.prev = torch.zeros_like(self.features)
+        for k in _STORED:
+            getattr(self, k)[:n] = state[k].to(self.device)
+        self.pos, self.size = int(state["pos"]) % self.capacity, n
 
     def relabel(self, compiled: CompiledDesign, step: int, chunk: int = 65_536) -> Relabel:
         """Recompute every stored reward under ``compiled`` at training step ``step``.

@@ -11,8 +11,9 @@ It is a drop-in for :class:`studio.train.ppo.PPO` in the training process: the s
 the same messages. One "update" here is ``report_every`` environment steps. On a design edit
 the replay buffer's rewards are recomputed under the new design
 (:meth:`studio.train.replay.ReplayBuffer.relabel`); the ``design`` marker carries
-``relabelled``, ``dropped`` and ``relabel_s``. The buffer is not checkpointed (it can hold a
-million transitions): a resumed run refills it, acting with its policy.
+``relabelled``, ``dropped`` and ``relabel_s``. The buffer is checkpointed in a file of its
+own (:meth:`SAC.replay_state`, next to the checkpoint; it can hold a million transitions),
+and a resumed run re-labels it under the checkpoint's design (:meth:`SAC.load_replay`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from studio.core.design import Design
 from studio.sim.actions import sampling_bounds
 from studio.train.heron_reward import refuse_heron
 from studio.train.messages import Marker, Message, Metrics, Progress, Snapshot
-from studio.train.replay import ReplayBuffer
+from studio.train.replay import Relabel, ReplayBuffer
 from studio.train.rollout import DesignReward, EpisodeStats
 from studio.train.runtime import (
     VectorEnvLike,
@@ -362,8 +363,24 @@ class SAC:
             "rng": plain_rng_state(),
         }
 
+    def replay_state(self) -> dict[str, Any]:
+        """The replay buffer for a checkpoint, tagged with the step it belongs to."""
+        return {"global_step": self.global_step, "buffer": self.buffer.state_dict()}
+
+    def load_replay(self, state: Mapping[str, Any]) -> Relabel:
+        """Refill the buffer from :meth:`replay_state` after :meth:`load_state_dict`, re-labelled
+        under the checkpoint's design. ValueError when it belongs to another step or shape
+        (then the buffer stays empty and the run refills it by acting)."""
+        if int(state["global_step"]) != self.global_step:
+            raise ValueError(f"it was written at step {int(state['global_step']):,}, the checkpoint at "
+                             f"{self.global_step:,}")
+        self.buffer.load_state_dict(state["buffer"])
+        done = self.buffer.relabel(self.reward.compiled, self.global_step)
+        self.env.set_feature_names(self.buffer.names)
+        return done
+
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Continue from :meth:`state_dict` with an empty buffer (refilled by the policy)."""
+        """Continue from :meth:`state_dict` with an empty buffer (:meth:`load_replay` refills it)."""
         for k in ("actor", "qf1", "qf2", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer", "a_optimizer"):
             getattr(self, k).load_state_dict(state[k])
         with torch.no_grad():

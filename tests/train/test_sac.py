@@ -113,7 +113,47 @@ def test_sac_runs_in_the_training_loop_with_checkpoints_that_resume(tmp_path: Pa
     resumed: list[Message] = []
     assert run_training(RunSpec(more, doc, ENV, str(tmp_path), resume=True), resumed.append) == 0
     assert isinstance(resumed[0], Marker) and resumed[0].kind == "restored"
+    # The buffer came back with the checkpoint: its 120 transitions, not an empty one.
+    assert isinstance(resumed[1], Marker) and resumed[1].kind == "replay"
+    assert resumed[1].payload["restored"] == 120 and "reason" not in resumed[1].payload
     assert [m.step for m in resumed if isinstance(m, Metrics)] == [160]
+
+
+def test_a_resumed_run_gets_back_the_same_transitions_relabelled_under_its_design() -> None:
+    trainer, env = _sac(400)
+    trainer.train_update()
+    trainer.train_update()
+    edited = Design("fast", ENV, Group("reward", [Term("forward", "x_velocity", weight=3.0)]))
+    trainer.update_design(edited.to_json(), "v2")
+    trainer.train_update()
+    state, replay = trainer.state_dict(), trainer.replay_state()
+
+    # A new process: built from the original design, then the checkpoint and its buffer.
+    fresh, _ = _sac(400)
+    fresh.load_state_dict(state)
+    done = fresh.load_replay(replay)
+    assert done.relabelled == 300 and fresh.buffer.size == 300 and fresh.buffer.pos == trainer.buffer.pos
+    np.testing.assert_array_equal(fresh.buffer.obs[:300].numpy(), np.concatenate(env.obs).astype(np.float32))
+    # Rewards recomputed under the checkpoint's design: 3 x Gymnasium's forward reward.
+    np.testing.assert_allclose(fresh.buffer.rewards[:300].numpy(), 3.0 * np.concatenate(env.forward),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_a_buffer_from_another_step_is_not_restored_and_the_run_goes_on(tmp_path: Path) -> None:
+    cfg = SACConfig(total_timesteps=80, learning_starts=40, batch_size=16, report_every=40, device="cpu",
+                    hidden=(16, 16), snapshot_every=0)
+    doc = task_design_document(ENV)
+    assert run_training(RunSpec(cfg, doc, ENV, str(tmp_path), checkpoint_every=1), lambda m: None) == 0
+    # A kill between the two writes: the buffer file is from the update after the checkpoint.
+    replay = tmp_path / "replay.pt"
+    stale = load_checkpoint(replay)
+    torch.save({**stale, "global_step": 120}, replay)
+    out: list[Message] = []
+    more = SACConfig(**{**cfg.__dict__, "total_timesteps": 120})
+    assert run_training(RunSpec(more, doc, ENV, str(tmp_path), resume=True), out.append) == 0
+    marker = next(m for m in out if isinstance(m, Marker) and m.kind == "replay")
+    assert marker.payload["restored"] == 0 and "step 120" in marker.payload["reason"]
+    assert isinstance(out[-1], Finished) and out[-1].step == 120
 
 
 def test_the_viewer_plays_a_sac_snapshot_as_the_actor_acts() -> None:

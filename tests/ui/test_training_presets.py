@@ -70,3 +70,16 @@ def test_a_sac_design_marker_says_how_many_transitions_were_relabelled(qtbot) ->
         assert (run_id, step) == (7, 4096) and "12,345 re-labelled in 0.04 s" in text
     finally:
         panel.shutdown()
+
+
+def test_a_resumed_sac_run_marks_its_restored_buffer_or_says_why_not(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = TrainingPanel(AppContext())
+    qtbot.addWidget(panel)
+    try:
+        panel._draw_marker(7, 8192, "replay", {"restored": 8192, "relabel_s": 0.01})
+        panel._draw_marker(7, 8192, "replay", {"restored": 0, "reason": "replay.pt: it was written at step 10,240"})
+        texts = [text for _, _, text in panel.curves.marker_labels()]
+        assert sorted(texts) == ["buffer refilled by acting", "buffer: 8,192 restored"]
+        assert "step 10,240" in panel.status.text()
+    finally:
+        panel.shutdown()

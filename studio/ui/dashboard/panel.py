@@ -437,6 +437,13 @@ class TrainingPanel(QWidget):
                 if payload.get("dropped"):
                     label += f", {payload['dropped']:,} dropped"
             self.curves.add_marker(run_id, step, label)
+        elif kind == "replay":  # a resumed SAC run refilled (or could not refill) its buffer
+            restored = int(payload.get("restored", 0))
+            self.curves.add_marker(run_id, step, f"buffer: {restored:,} restored" if restored
+                                   else "buffer refilled by acting")
+            if payload.get("reason"):
+                self._set_status(f"The replay buffer could not be restored ({payload['reason']}); "
+                                 "the run refills it by acting.")
         elif kind == "design_rejected":
             self.curves.add_marker(run_id, step, "rejected")
             self._set_status(f"The design was rejected by the run: {payload.get('error', '')}",
