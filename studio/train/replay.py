@@ -25,7 +25,6 @@ import torch
 
 from studio.core.compile import CompiledDesign
 
-
 _STORED = ("obs", "next_obs", "actions", "rewards", "terminated", "truncated", "features", "prev")
 """The per-transition tensors a checkpoint of the buffer keeps."""
 
