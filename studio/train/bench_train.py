@@ -170,17 +170,27 @@ def curve_rows(side: str, seed: int, r: BenchResult) -> list[tuple[str, int, flo
     return [(side, seed, t, s, ret) for (t, ret), s in zip(r.history, steps, strict=True)]
 
 
-def print_curve(name: str, runs: list[BenchResult], points: int = 8) -> None:
-    """Return against wall-clock at evenly spaced moments of the first run (coarse, for the log)."""
-    if not runs or not runs[0].history:
-        return
-    r = runs[0]
+def curve_marks(results: dict[str, list[BenchResult]], points: int = 10) -> list[float]:
+    """Wall-clock moments shared by every side: ``points`` even steps to the longest run."""
+    longest = max((r.seconds for rs in results.values() for r in rs), default=0.0)
+    return [longest * i / points for i in range(1, points + 1)]
+
+
+def return_at(r: BenchResult, t: float) -> float:
+    """The running mean return at second ``t`` of run ``r`` (NaN before its first, or after it ended)."""
+    if t > r.seconds * (1 + 1e-9):
+        return math.nan
+    last = [ret for s, ret in r.history if s <= t]
+    return last[-1] if last else math.nan
+
+
+def print_curve(name: str, runs: list[BenchResult], marks: Sequence[float]) -> None:
+    """Return against wall-clock, the mean over seeds at the same moments for every side."""
     cells = []
-    for i in range(1, points + 1):
-        t = r.seconds * i / points
-        last = [ret for s, ret in r.history if s <= t]
-        cells.append(f"{t:.0f}s:{last[-1]:.0f}" if last else f"{t:.0f}s:-")
-    print(f"curve {name} (first seed, seconds:return): " + "  ".join(cells))
+    for t in marks:
+        mean, _ = _mean_std([return_at(r, t) for r in runs])
+        cells.append(f"{t:.0f}s:{_f(mean) if mean == mean else '-'}")
+    print(f"curve {name} (mean of {len(runs)} seed(s), seconds:return): " + "  ".join(cells))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -260,8 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_studio, t_studio_std = _mean_std(times["studio"])
     t_sb3, t_sb3_std = _mean_std(times["sb3"])
     sps = {side: _mean_std([r.steps_per_s for r in rs])[0] for side, rs in results.items()}
+    marks = curve_marks(results)
     for name, rs in results.items():
-        print_curve(name, rs)
+        if rs:
+            print_curve(name, rs, marks)
     if args.curve:
         with open(args.curve, "w", newline="") as f:
             w = csv.writer(f)

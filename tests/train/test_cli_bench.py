@@ -150,6 +150,18 @@ def test_time_to_target_is_the_first_crossing() -> None:
     assert r.final_return == 7.0 and r.steps_per_s == 10.0
 
 
+def test_the_curves_of_both_sides_are_read_at_the_same_moments(capsys: pytest.CaptureFixture[str]) -> None:
+    fast = bench_train.BenchResult(100, 4.0, [(1.0, 10.0), (3.0, 30.0)])
+    slow = [bench_train.BenchResult(100, 8.0, [(2.0, 5.0), (6.0, 7.0)]),
+            bench_train.BenchResult(100, 8.0, [(2.0, 1.0), (5.0, 9.0)])]
+    marks = bench_train.curve_marks({"studio": [fast], "sb3": slow}, points=4)
+    assert marks == [2.0, 4.0, 6.0, 8.0]  # to the longest run, whichever side it is
+    # At 4 s the studio shows its last value; after its end it has none; SB3 averages its seeds.
+    assert bench_train.return_at(fast, 4.0) == 30.0 and math.isnan(bench_train.return_at(fast, 6.0))
+    bench_train.print_curve("sb3", slow, marks)
+    assert capsys.readouterr().out.strip().endswith("2s:3  4s:3  6s:8  8s:8")
+
+
 def test_a_checkpoint_with_pickled_code_is_refused(tmp_path: Path) -> None:
     class Planted:
         def __reduce__(self) -> tuple[object, tuple[str]]:
