@@ -156,7 +156,7 @@ class ProgressPrinter:
         elif isinstance(msg, Marker | Failed | Finished):
             self._newline()
             if isinstance(msg, Marker):
-                self.out.write(f"{msg.kind} at step {msg.step:,} {msg.payload or ''}\n")
+                self.out.write(describe_marker(msg) + "\n")
             elif isinstance(msg, Failed):
                 self.out.write(f"training failed: {msg.cause}\n")
             else:
@@ -169,6 +169,19 @@ class ProgressPrinter:
         if self.tty and self._width:
             self.out.write("\n")
             self._width = 0
+
+
+def describe_marker(m: Marker) -> str:
+    """One line for a marker: plain words for the ones a terminal user meets, else its payload."""
+    p = m.payload if isinstance(m.payload, dict) else {}
+    if m.kind == "restored":
+        return f"resumed at step {m.step:,} from {p.get('path', 'the checkpoint')}"
+    if m.kind == "replay" and p.get("restored"):
+        return (f"replay buffer restored: {int(p['restored']):,} transitions, re-labelled in "
+                f"{float(p.get('relabel_s', 0.0)):.2f} s")
+    if m.kind == "replay":
+        return f"replay buffer not restored ({p.get('reason', 'empty')}); the run refills it by acting"
+    return f"{m.kind} at step {m.step:,} {m.payload or ''}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,7 @@ import torch
 from studio.train import bench_train, cli_train
 from studio.train.envs import catalog_names, make_env, task_design_document
 from studio.train.loop import checkpoint_path, load_checkpoint
-from studio.train.messages import Metrics, Progress
+from studio.train.messages import Marker, Metrics, Progress
 from studio.train.ppo import PPO, PPOConfig
 
 ENV = "InvertedPendulum-v5"
@@ -81,6 +81,16 @@ def test_progress_line_on_a_tty_rewrites_in_place() -> None:
     printer(Progress(4096, 8192, 3000.0, 1.4, 12.5))
     assert out.text.count("\r") == 2 and "\n" not in out.text
     assert "4,096/8,192 steps" in out.text and "return 12.5" in out.text and "00:01 left" in out.text
+
+
+def test_resume_markers_print_in_words() -> None:
+    say = cli_train.describe_marker
+    assert say(Marker(4096, "restored", {"path": "runs/a/checkpoint.pt"})) == \
+        "resumed at step 4,096 from runs/a/checkpoint.pt"
+    assert say(Marker(4096, "replay", {"restored": 4096, "relabel_s": 0.0312})) == \
+        "replay buffer restored: 4,096 transitions, re-labelled in 0.03 s"
+    assert "written at step 6,144" in say(Marker(4096, "replay", {"restored": 0, "reason": "written at step 6,144"}))
+    assert say(Marker(10, "paused")) == "paused at step 10 "
 
 
 def test_ppo_on_the_real_vector_env_pays_the_task_reward_through_the_design() -> None:
