@@ -166,8 +166,9 @@ def test_the_curves_of_both_sides_are_read_at_the_same_moments(capsys: pytest.Ca
             bench_train.BenchResult(100, 8.0, [(2.0, 1.0), (5.0, 9.0)])]
     marks = bench_train.curve_marks({"studio": [fast], "sb3": slow}, points=4)
     assert marks == [2.0, 4.0, 6.0, 8.0]  # to the longest run, whichever side it is
-    # At 4 s the studio shows its last value; after its end it has none; SB3 averages its seeds.
-    assert bench_train.return_at(fast, 4.0) == 30.0 and math.isnan(bench_train.return_at(fast, 6.0))
+    # At 4 s the studio shows its last value and keeps it after its end; none before its first.
+    assert bench_train.return_at(fast, 4.0) == 30.0 == bench_train.return_at(fast, 6.0)
+    assert math.isnan(bench_train.return_at(fast, 0.5))
     bench_train.print_curve("sb3", slow, marks)
     assert capsys.readouterr().out.strip().endswith("2s:3  4s:3  6s:8  8s:8")
 
