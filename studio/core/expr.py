@@ -43,6 +43,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from studio.core import pyast
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf}
@@ -327,6 +329,9 @@ def _div(a: Any, b: Any) -> Any:
         if b == 0.0:
             return math.copysign(math.inf, a) if a != 0.0 else math.nan
         return a / b
+    if isinstance(a, np.ndarray | np.generic) or isinstance(b, np.ndarray | np.generic):
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf/nan is the answer, not a warning
+            return a / b
     return a / b
 
 

@@ -69,6 +69,7 @@ def test_errors_name_their_column(text: str, col: int, fragment: str) -> None:
     assert info.value.col == col, info.value
 
 
+@pytest.mark.filterwarnings("error")  # nor a RuntimeWarning in the user's terminal
 def test_division_by_zero_gives_inf_not_an_exception() -> None:
     e = parse("1 / (v * 0)", KNOWN)
     assert np.isinf(np.asarray(e.evaluate(np, F))).all()
