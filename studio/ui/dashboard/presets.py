@@ -17,6 +17,8 @@ class PresetPicker(QComboBox):
         self.setToolTip("Training settings: RL Zoo's tuned PPO for the task (the default), its GPU "
                         "variant, the earlier CleanRL settings, or SAC")
         self.env_id: str | None = None
+        # Wide enough for the longest label ("PPO · CleanRL (earlier default)"), not cut to "PPO · tun".
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
     def set_task(self, env_id: str, device: str = "auto") -> None:
         """List ``env_id``'s presets, keeping the current choice when the new task has it."""
