@@ -25,6 +25,7 @@ from studio.core.design import Design
 from studio.store import RunStatus, repo
 from studio.store.errors import InvalidRunTransitionError
 from studio.store.liveness import claim_run, heartbeat
+from studio.store.runs import RESUMABLE
 from studio.train.messages import (
     Checkpointed,
     Failed,
@@ -163,9 +164,10 @@ class RunController:
             if run is None:
                 raise RuntimeError(f"there is no run {run_id} in {self.workspace.root}: "
                                    "see `reward-studio runs list`")
-            if run.status not in (RunStatus.STOPPED, RunStatus.INTERRUPTED, RunStatus.FAILED):
-                raise RuntimeError(f"run {run_id} is {run.status}; only a stopped, "
-                                   "interrupted or failed run can be resumed")
+            if run.status not in RESUMABLE:
+                *most, last = sorted(RESUMABLE)
+                raise RuntimeError(f"run {run_id} is {run.status}; only a {', '.join(most)} or {last} "
+                                   "run can be resumed")
             ckpt = repo.latest_checkpoint(s, run_id)
             if ckpt is None or not self.workspace.resolve(ckpt.path).is_file():
                 raise RuntimeError(f"run {run_id} has no checkpoint to continue from "

@@ -19,7 +19,7 @@ from studio.store.errors import InvalidRunTransitionError, StoreError
 from studio.store.models import Checkpoint, DesignVersion, MetricPoint, Run, RunEvent, RunStatus
 
 __all__ = [
-    "ALLOWED_TRANSITIONS", "add_checkpoint", "add_marker", "append_metric_rows",
+    "ALLOWED_TRANSITIONS", "RESUMABLE", "add_checkpoint", "add_marker", "append_metric_rows",
     "append_metrics", "create_run", "get_run", "latest_checkpoint", "list_checkpoints",
     "list_runs", "metric_keys", "metric_series", "run_markers", "set_run_status",
 ]
@@ -42,6 +42,9 @@ a retry: its process or its Ray worker died, or it stopped on an error the user 
 
 ENDED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.INTERRUPTED})
 """Statuses of a run that no process is training: ``ended_at`` is set on entering them."""
+
+RESUMABLE = frozenset(s for s in ENDED if RunStatus.RUNNING in ALLOWED_TRANSITIONS[s])
+"""Ended statuses a run can be resumed from its last checkpoint in (stopped, interrupted, failed)."""
 
 
 def create_run(session: Session, design_version_id: int, config: Mapping[str, Any] | None = None,
