@@ -52,6 +52,7 @@ from studio.train.bench_sb3 import (
 from studio.train.envs import catalog_names, make_env, task_design_document
 from studio.train.ppo import PPO, PPOConfig
 from studio.train.presets import apply_preset, default_preset
+from studio.train.runtime import torch_threads
 from studio.train.sac import SAC, SACConfig
 
 REQUIRED_KEYS = ("rollout_batch", "n_epochs", "minibatch_size", "learning_rate", "lr_schedule", "gamma",
@@ -233,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reward-studio bench train: {exc.args[0]}", file=sys.stderr)
         return 2
     # Each of the ``--jobs`` seeds at once gets the same share of the cores.
-    threads = max(1, min(8, (os.cpu_count() or 2) // (2 * args.jobs)))
+    threads = torch_threads(args.jobs)
     torch.set_num_threads(threads)
     c0 = configs["studio"][0]
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, device {device}; "

@@ -14,7 +14,6 @@ The task reward is only logged (``charts/task_score``).
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -36,6 +35,7 @@ from studio.train.runtime import (
     resolve_device,
     seed_everything,
     set_plain_rng_state,
+    torch_threads,
 )
 
 
@@ -272,7 +272,7 @@ class PPO:
         self.run_key = run_key
         self.device = resolve_device(c.device)
         if self.device.type == "cpu":
-            torch.set_num_threads(c.torch_threads or max(1, min(8, (os.cpu_count() or 2) // 2)))
+            torch.set_num_threads(c.torch_threads or torch_threads())
         seed_everything(c.seed)
         self.feature_names = None if feature_names is None else list(feature_names)
         self.reward = make_reward(_as_design(design), design_version, self.feature_names, self.device)

@@ -5,6 +5,7 @@ Kept apart from :mod:`studio.train.ppo` so that the algorithm reads without them
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
@@ -23,6 +24,12 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for but torch sees no CUDA device; use auto or cpu")
     return torch.device(name)
+
+
+def torch_threads(share: int = 1) -> int:
+    """Torch intra-op threads for a learner: half the cores (the envs need the rest), 1 to 8,
+    divided among ``share`` learners running at once."""
+    return max(1, min(8, (os.cpu_count() or 2) // (2 * share)))
 
 
 class VectorEnvLike(Protocol):

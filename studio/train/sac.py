@@ -19,7 +19,6 @@ and a resumed run re-labels it under the checkpoint's design (:meth:`SAC.load_re
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
@@ -43,6 +42,7 @@ from studio.train.runtime import (
     resolve_device,
     seed_everything,
     set_plain_rng_state,
+    torch_threads,
 )
 
 
@@ -162,7 +162,7 @@ class SAC:
         self.env, self.run_key = env, run_key
         self.device = d = resolve_device(c.device)
         if d.type == "cpu":
-            torch.set_num_threads(c.torch_threads or max(1, min(8, (os.cpu_count() or 2) // 2)))
+            torch.set_num_threads(c.torch_threads or torch_threads())
         seed_everything(c.seed)
         self.feature_names = None if feature_names is None else list(feature_names)
         refuse_heron(_as_design(design), "SAC")  # its replay relabelling has no online reward model
