@@ -329,10 +329,8 @@ def _div(a: Any, b: Any) -> Any:
         if b == 0.0:
             return math.copysign(math.inf, a) if a != 0.0 else math.nan
         return a / b
-    if isinstance(a, np.ndarray | np.generic) or isinstance(b, np.ndarray | np.generic):
-        with np.errstate(divide="ignore", invalid="ignore"):  # inf/nan is the answer, not a warning
-            return a / b
-    return a / b
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf/nan is the answer, not a warning
+        return a / b
 
 
 def _cmp(x: Any, y: Any, op: str) -> Any:

@@ -129,7 +129,7 @@ class ReplayBuffer:
         if tuple(obs.shape) != (n, self.obs_dim) or tuple(actions.shape) != (n, self.act_dim):
             raise ValueError(f"its transitions have {obs.shape[-1]} observations and {actions.shape[-1]} "
                              f"actions, this task {self.obs_dim} and {self.act_dim}")
-        self._columns([str(x) for x in state["names"]])
+        self.names = [str(x) for x in state["names"]]
         self.layout = {str(k): (int(a), int(b), tuple(int(x) for x in per))
                        for k, (a, b, per) in state["layout"].items()}
         width = int(state["features"].shape[1])
