@@ -94,8 +94,13 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 def _restore_replay(trainer: SAC, path: Path) -> Marker:
     """Refill a resumed SAC's buffer from ``path``; the marker says what came back, or why not."""
     try:
-        done = trainer.load_replay(load_checkpoint(path))
-    except Exception as exc:  # an old, torn or foreign buffer: the run refills it by acting
+        state = load_checkpoint(path)
+    except Exception as exc:  # torn by a kill, or not ours: torch's own text advises unsafe loading
+        reason = f"{path.name} is unreadable ({type(exc).__name__}); the next checkpoint replaces it"
+        return Marker(trainer.global_step, "replay", {"restored": 0, "reason": reason})
+    try:
+        done = trainer.load_replay(state)
+    except Exception as exc:  # another step's or another task's buffer: the run refills it by acting
         return Marker(trainer.global_step, "replay", {"restored": 0, "reason": f"{path.name}: {exc}"})
     payload: dict[str, Any] = {"restored": done.relabelled, "relabel_s": round(done.seconds, 4)}
     if done.dropped:

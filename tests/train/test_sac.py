@@ -166,3 +166,19 @@ def test_the_viewer_plays_a_sac_snapshot_as_the_actor_acts() -> None:
     act = policy_from_snapshot(snap.policy_state_dict, snap.obs_rms)(obs)
     np.testing.assert_allclose(act, deterministic.numpy(), rtol=1e-4, atol=1e-5)
     assert np.all(np.abs(act) <= 1.0)  # HalfCheetah's control range is [-1, 1]
+
+
+def test_a_torn_buffer_file_is_named_without_torchs_unsafe_advice_and_the_run_goes_on(tmp_path: Path) -> None:
+    cfg = SACConfig(total_timesteps=80, learning_starts=40, batch_size=16, report_every=40, device="cpu",
+                    hidden=(16, 16), snapshot_every=0)
+    doc = task_design_document(ENV)
+    assert run_training(RunSpec(cfg, doc, ENV, str(tmp_path), checkpoint_every=1), lambda m: None) == 0
+    (tmp_path / "replay.pt").write_bytes(b"\x80\x02 not a torch file" * 40)
+    out: list[Message] = []
+    more = SACConfig(**{**cfg.__dict__, "total_timesteps": 120})
+    assert run_training(RunSpec(more, doc, ENV, str(tmp_path), resume=True), out.append) == 0
+    marker = next(m for m in out if isinstance(m, Marker) and m.kind == "replay")
+    reason = marker.payload["reason"]
+    assert marker.payload["restored"] == 0 and reason.startswith("replay.pt is unreadable")
+    assert "weights_only" not in reason
+    assert isinstance(out[-1], Finished) and out[-1].step == 120
